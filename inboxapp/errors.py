@@ -1,0 +1,30 @@
+"""Domain errors. Services raise them; the API maps them to JSON ``{"error","message"}``."""
+
+from __future__ import annotations
+
+
+class AppError(Exception):
+    """An expected failure with a stable machine code and a human message."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class BadRequest(AppError):
+    status = 400
+
+
+class Forbidden(AppError):
+    status = 403
+
+
+class NotFound(AppError):
+    status = 404
+
+
+class Conflict(AppError):
+    status = 409

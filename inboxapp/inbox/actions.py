@@ -1,0 +1,260 @@
+"""Inbox writes: the one service layer every change goes through (UI, API, simulator, jobs).
+
+Each action runs in one ``user_session`` transaction (RLS checks the write), keeps the lead's
+rollups exact by recomputing them from its messages in SQL, and after commit announces the
+change through :func:`inboxapp.inbox.hooks.workspace_changed`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from inboxapp.db.engine import user_session
+from inboxapp.errors import BadRequest, Forbidden, NotFound
+from inboxapp.inbox.categories import (
+    LEAD_STATUSES,
+    POSITIVE_TAGS,
+    SENTIMENT_TAGS,
+    D,
+    L,
+    M,
+)
+from inboxapp.inbox.hooks import workspace_changed
+from inboxapp.inbox.queries import Access, require_access
+from inboxapp.inbox.rollups import RECOMPUTE_LEAD_ROLLUPS
+
+MAX_BODY = 10_000
+MAX_SNOOZE = timedelta(days=365)
+
+
+@contextmanager
+def _writing(user_id: uuid.UUID, client_id: uuid.UUID) -> Iterator[tuple[Session, Access]]:
+    """A write transaction for a caller allowed to change leads; announces the change."""
+    with user_session(user_id) as s:
+        access = require_access(s, user_id, client_id)
+        if not access.can_write:
+            raise Forbidden("READ_ONLY_ROLE", "your role in this workspace is read-only")
+        yield s, access
+    workspace_changed(client_id)
+
+
+def _lead(s: Session, access: Access, lead_id: uuid.UUID) -> Any:
+    row = s.execute(
+        sa.select(L).where(L.c.id == lead_id, L.c.clientId == access.client_id).with_for_update()
+    ).first()
+    if row is None:
+        raise NotFound("LEAD_NOT_FOUND", "no such conversation in this workspace")
+    return row
+
+
+def _clean_body(body: str) -> str:
+    text = (body or "").strip()
+    if not text:
+        raise BadRequest("EMPTY_BODY", "write a message first")
+    if len(text) > MAX_BODY:
+        raise BadRequest("BODY_TOO_LONG", f"messages are limited to {MAX_BODY} characters")
+    return text
+
+
+def _default_channel(s: Session, lead_id: uuid.UUID) -> str:
+    channel = s.execute(
+        sa.select(M.c.channel)
+        .where(M.c.leadId == lead_id)
+        .order_by(
+            sa.case((M.c.direction == "inbound", 0), else_=1), M.c.sentAt.desc(), M.c.id.desc()
+        )
+        .limit(1)
+    ).scalar_one_or_none()
+    return channel or "email"
+
+
+def _send(
+    s: Session,
+    access: Access,
+    lead_id: uuid.UUID,
+    body: str,
+    *,
+    channel: str | None,
+    sent_by: str,
+    draft_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    _lead(s, access, lead_id)
+    if channel is not None and channel not in ("email", "sms", "linkedin"):
+        raise BadRequest("INVALID_CHANNEL", "channel must be email, sms or linkedin")
+    message_id = uuid.uuid4()
+    s.execute(
+        sa.insert(M).values(
+            id=message_id,
+            clientId=access.client_id,
+            leadId=lead_id,
+            channel=channel or _default_channel(s, lead_id),
+            source="zrg",
+            direction="outbound",
+            sentBy=sent_by,
+            sentByUserId=access.user_id,
+            aiDraftId=draft_id,
+            body=_clean_body(body),
+            sentAt=sa.func.clock_timestamp(),
+            isRead=True,
+        )
+    )
+    s.execute(RECOMPUTE_LEAD_ROLLUPS, {"lead_id": lead_id})
+    return message_id
+
+
+def reply(
+    user_id: uuid.UUID,
+    client_id: uuid.UUID,
+    lead_id: uuid.UUID,
+    body: str,
+    channel: str | None = None,
+) -> str:
+    """Send an outbound message as the caller; returns the new message id."""
+    with _writing(user_id, client_id) as (s, access):
+        return str(_send(s, access, lead_id, body, channel=channel, sent_by="setter"))
+
+
+def mark_read(user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID) -> None:
+    with _writing(user_id, client_id) as (s, access):
+        _lead(s, access, lead_id)
+        s.execute(
+            sa.update(M)
+            .where(M.c.leadId == lead_id, M.c.direction == "inbound", M.c.isRead.is_(False))
+            .values(isRead=True)
+        )
+        s.execute(RECOMPUTE_LEAD_ROLLUPS, {"lead_id": lead_id})
+
+
+def snooze(
+    user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID, until: datetime | None
+) -> None:
+    """Snooze until ``until`` (UTC-aware), or wake the lead with ``None``."""
+    if until is not None:
+        if until.tzinfo is None:
+            raise BadRequest("INVALID_SNOOZE", "snooze time needs a time zone")
+        now = datetime.now(UTC)
+        if until <= now or until - now > MAX_SNOOZE:
+            raise BadRequest("INVALID_SNOOZE", "snooze must end in the future, within a year")
+    with _writing(user_id, client_id) as (s, access):
+        _lead(s, access, lead_id)
+        s.execute(
+            sa.update(L)
+            .where(L.c.id == lead_id)
+            .values(snoozedUntil=until, updatedAt=sa.func.now())
+        )
+
+
+def set_sentiment(user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID, tag: str) -> None:
+    """Change the sentiment; the first positive sentiment assigns a setter round-robin (once)."""
+    if tag not in SENTIMENT_TAGS:
+        raise BadRequest("INVALID_SENTIMENT", f"unknown sentiment tag {tag!r}")
+    with _writing(user_id, client_id) as (s, access):
+        lead = _lead(s, access, lead_id)
+        values: dict[str, Any] = {"sentimentTag": tag, "updatedAt": sa.func.now()}
+        if tag in POSITIVE_TAGS and lead.positiveAt is None:
+            values["positiveAt"] = sa.func.now()
+            if lead.assignedToUserId is None:
+                setter = s.execute(
+                    sa.text("SELECT app.next_round_robin_setter(:c)"), {"c": access.client_id}
+                ).scalar_one_or_none()
+                if setter is not None:
+                    values.update(assignedToUserId=setter, assignedAt=sa.func.now())
+        s.execute(sa.update(L).where(L.c.id == lead_id).values(**values))
+
+
+def set_status(user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID, status: str) -> None:
+    if status not in LEAD_STATUSES:
+        raise BadRequest("INVALID_STATUS", f"unknown status {status!r}")
+    with _writing(user_id, client_id) as (s, access):
+        _lead(s, access, lead_id)
+        s.execute(
+            sa.update(L).where(L.c.id == lead_id).values(status=status, updatedAt=sa.func.now())
+        )
+
+
+def assign(
+    user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID, assignee: uuid.UUID | None
+) -> None:
+    """Assign to a setter of the workspace (or unassign). OWNER, ADMIN, INBOX_MANAGER only."""
+    with _writing(user_id, client_id) as (s, access):
+        if not access.can_manage:
+            raise Forbidden("NOT_ALLOWED", "only admins and inbox managers can assign leads")
+        _lead(s, access, lead_id)
+        if assignee is not None:
+            is_setter = s.execute(
+                sa.text(
+                    'SELECT 1 FROM "ClientMember" WHERE "clientId" = :c AND "userId" = :u'
+                    " AND role = 'SETTER'"
+                ),
+                {"c": client_id, "u": assignee},
+            ).first()
+            if is_setter is None:
+                raise BadRequest(
+                    "NOT_A_SETTER", "leads can only be assigned to this workspace's setters"
+                )
+        s.execute(
+            sa.update(L)
+            .where(L.c.id == lead_id)
+            .values(
+                assignedToUserId=assignee,
+                assignedAt=sa.func.now() if assignee else None,
+                updatedAt=sa.func.now(),
+            )
+        )
+
+
+def _pending_draft(s: Session, access: Access, draft_id: uuid.UUID) -> Any:
+    draft = s.execute(
+        sa.select(D).where(D.c.id == draft_id, D.c.clientId == access.client_id).with_for_update()
+    ).first()
+    if draft is None:
+        raise NotFound("DRAFT_NOT_FOUND", "no such draft in this workspace")
+    if draft.status != "pending":
+        raise BadRequest("DRAFT_NOT_PENDING", f"this draft was already {draft.status}")
+    return draft
+
+
+def _finish_draft(s: Session, access: Access, draft_id: uuid.UUID, **values: Any) -> None:
+    s.execute(
+        sa.update(D)
+        .where(D.c.id == draft_id)
+        .values(reviewedByUserId=access.user_id, updatedAt=sa.func.now(), **values)
+    )
+
+
+def approve_draft(
+    user_id: uuid.UUID, client_id: uuid.UUID, draft_id: uuid.UUID, body: str | None = None
+) -> str:
+    """Send the (optionally edited) AI draft as an AI message; returns the message id."""
+    with _writing(user_id, client_id) as (s, access):
+        draft = _pending_draft(s, access, draft_id)
+        text = body if body is not None else draft.body
+        message_id = _send(
+            s, access, draft.leadId, text, channel=draft.channel, sent_by="ai", draft_id=draft.id
+        )
+        _finish_draft(s, access, draft_id, status="approved", body=_clean_body(text))
+        return str(message_id)
+
+
+def edit_draft(user_id: uuid.UUID, client_id: uuid.UUID, draft_id: uuid.UUID, body: str) -> None:
+    with _writing(user_id, client_id) as (s, access):
+        _pending_draft(s, access, draft_id)
+        s.execute(
+            sa.update(D)
+            .where(D.c.id == draft_id)
+            .values(body=_clean_body(body), updatedAt=sa.func.now())
+        )
+
+
+def reject_draft(user_id: uuid.UUID, client_id: uuid.UUID, draft_id: uuid.UUID) -> None:
+    with _writing(user_id, client_id) as (s, access):
+        draft = _pending_draft(s, access, draft_id)
+        _finish_draft(s, access, draft_id, status="rejected")
+        s.execute(sa.update(L).where(L.c.id == draft.leadId).values(updatedAt=sa.func.now()))

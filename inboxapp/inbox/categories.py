@@ -1,0 +1,185 @@
+"""The one canonical definition of every inbox category (see docs: inbox-semantics.md).
+
+Each category is a SQL boolean expression over the ``Lead`` table. The conversation list uses
+it as a WHERE clause, the live counts as ``COUNT(*) FILTER (WHERE ...)``, and the materialized
+counts recompute uses the very same expressions. Nothing else may define a category.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from inboxapp.db.models import AIDraft, Lead, Message
+
+L: sa.Table = Lead.__table__  # type: ignore[attr-defined]
+M: sa.Table = Message.__table__  # type: ignore[attr-defined]
+D: sa.Table = AIDraft.__table__  # type: ignore[attr-defined]
+
+ATTENTION_TAGS = (
+    "Meeting Booked",
+    "Meeting Requested",
+    "Call Requested",
+    "Information Requested",
+    "Positive",
+    "Interested",
+    "Follow Up",
+)
+POSITIVE_TAGS = ("Meeting Requested", "Call Requested", "Information Requested", "Interested")
+"""Sentiments that trigger round-robin assignment when a lead first turns positive."""
+SENTIMENT_TAGS = (
+    "New",
+    "Meeting Booked",
+    "Meeting Requested",
+    "Call Requested",
+    "Information Requested",
+    "Objection",
+    "Not Interested",
+    "Blacklist",
+    "Follow Up",
+    "Out of Office",
+    "Automated Reply",
+    "Interested",
+    "Neutral",
+    "Snoozed",
+    "Positive",
+)
+EXCLUDED_STATUSES = ("blacklisted", "unqualified")
+LEAD_STATUSES = (
+    "new",
+    "qualified",
+    "unqualified",
+    "blacklisted",
+    "needs_repair",
+    "meeting-booked",
+    "contacted",
+)
+EPOCH: ColumnElement[Any] = sa.literal_column("'epoch'::timestamptz")
+
+
+def not_snoozed() -> ColumnElement[bool]:
+    """Every category first excludes snoozed leads."""
+    return sa.or_(L.c.snoozedUntil.is_(None), L.c.snoozedUntil <= sa.func.now())
+
+
+def last_ours() -> ColumnElement[Any]:
+    """``coalesce(lastZrgOutboundAt, lastOutboundAt, epoch)``."""
+    return sa.func.coalesce(L.c.lastZrgOutboundAt, L.c.lastOutboundAt, EPOCH)
+
+
+def _non_blacklisted() -> ColumnElement[bool]:
+    return L.c.status.not_in(EXCLUDED_STATUSES)
+
+
+def _responses() -> ColumnElement[bool]:
+    return sa.and_(L.c.lastInboundAt.is_not(None), L.c.lastInboundAt > last_ours())
+
+
+def _attention() -> ColumnElement[bool]:
+    return sa.and_(_responses(), L.c.sentimentTag.in_(ATTENTION_TAGS), _non_blacklisted())
+
+
+def _previous_attention() -> ColumnElement[bool]:
+    return sa.and_(
+        L.c.sentimentTag.in_(ATTENTION_TAGS), _non_blacklisted(), last_ours() >= L.c.lastInboundAt
+    )
+
+
+def _needs_repair() -> ColumnElement[bool]:
+    return L.c.status == "needs_repair"
+
+
+def _ai_sent() -> ColumnElement[bool]:
+    return sa.exists(
+        sa.select(sa.literal(1))
+        .select_from(M)
+        .where(
+            M.c.leadId == L.c.id,
+            M.c.clientId == L.c.clientId,
+            M.c.channel == "email",
+            M.c.direction == "outbound",
+            M.c.source == "zrg",
+            M.c.sentBy == "ai",
+            M.c.aiDraftId.is_not(None),
+        )
+    )
+
+
+def _ai_review() -> ColumnElement[bool]:
+    return sa.exists(
+        sa.select(sa.literal(1))
+        .select_from(D)
+        .where(
+            D.c.leadId == L.c.id,
+            D.c.clientId == L.c.clientId,
+            D.c.status == "pending",
+            D.c.autoSendAction == "needs_review",
+        )
+    )
+
+
+def _total() -> ColumnElement[bool]:
+    return sa.true()
+
+
+@dataclass(frozen=True)
+class Category:
+    count_key: str
+    list_filter: str | None
+    label: str
+    where: Callable[[], ColumnElement[bool]]
+
+
+CATEGORIES: tuple[Category, ...] = (
+    Category("allResponses", "responses", "All responses", _responses),
+    Category("requiresAttention", "attention", "Requires attention", _attention),
+    Category(
+        "previouslyRequiredAttention",
+        "previous_attention",
+        "Previously required attention",
+        _previous_attention,
+    ),
+    Category("needsRepair", "needs_repair", "Needs repair", _needs_repair),
+    Category("aiSent", "ai_sent", "AI sent", _ai_sent),
+    Category("aiReview", "ai_review", "AI review", _ai_review),
+    Category("totalNonBlacklisted", None, "Not blacklisted", _non_blacklisted),
+    Category("total", "all", "All", _total),
+)
+BY_FILTER: dict[str, Category] = {c.list_filter: c for c in CATEGORIES if c.list_filter}
+COUNT_KEYS = (
+    "allResponses",
+    "requiresAttention",
+    "previouslyRequiredAttention",
+    "needsRepair",
+    "aiSent",
+    "aiReview",
+    "awaitingReply",
+    "total",
+)
+"""The eight keys every counts payload carries (awaitingReply is derived)."""
+
+
+def filter_for(list_filter: str) -> ColumnElement[bool]:
+    """WHERE clause of a list filter (raises KeyError for an unknown filter)."""
+    return BY_FILTER[list_filter].where()
+
+
+def count_columns() -> list[ColumnElement[Any]]:
+    """``COUNT(*) FILTER (WHERE <category>)`` for every category, labelled by count key."""
+    return [
+        sa.func.count().filter(c.where()).label(c.count_key)
+        if c.count_key != "total"
+        else sa.func.count().label("total")
+        for c in CATEGORIES
+    ]
+
+
+def finish_counts(raw: dict[str, int]) -> dict[str, int]:
+    """Add the derived ``awaitingReply`` and keep the eight public keys."""
+    awaiting = max(0, int(raw["totalNonBlacklisted"]) - int(raw["requiresAttention"]))
+    merged = {**raw, "awaitingReply": awaiting}
+    return {key: int(merged[key]) for key in COUNT_KEYS}

@@ -1,0 +1,30 @@
+"""The single "workspace changed" hook. Writers call :func:`workspace_changed` after commit;
+caches, counts and realtime subscribe with :func:`on_workspace_changed`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from inboxapp.logs import get_logger
+
+Listener = Callable[[uuid.UUID], None]
+_listeners: list[Listener] = []
+log = get_logger(__name__)
+
+
+def on_workspace_changed(listener: Listener) -> Listener:
+    """Register ``listener(client_id)``; usable as a decorator. Registering twice is a no-op."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+    return listener
+
+
+def workspace_changed(client_id: uuid.UUID) -> None:
+    """Tell every listener; a failing listener is logged and never fails the write."""
+    for listener in list(_listeners):
+        try:
+            listener(client_id)
+        except Exception:
+            log.exception("workspace_changed listener failed", clientId=str(client_id))

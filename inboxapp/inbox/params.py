@@ -1,0 +1,132 @@
+"""Validated inbox list parameters and the keyset cursor (shared by the UI state and the API)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from inboxapp.errors import BadRequest
+from inboxapp.inbox.categories import BY_FILTER, SENTIMENT_TAGS
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+CHANNELS = ("email", "sms", "linkedin")
+SCORES = ("4", "3+", "2+", "1+", "unscored", "disqualified")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Position after the last row of a page: ``(updatedAt, id)`` of that row."""
+
+    updated_at: datetime
+    lead_id: uuid.UUID
+
+    def encode(self) -> str:
+        raw = json.dumps({"u": self.updated_at.isoformat(), "i": str(self.lead_id)})
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor:
+        try:
+            padded = token + "=" * (-len(token) % 4)
+            data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            updated = datetime.fromisoformat(data["u"])
+            if updated.tzinfo is None:
+                raise ValueError("naive timestamp")
+            return cls(updated, uuid.UUID(data["i"]))
+        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError) as exc:
+            raise BadRequest("INVALID_CURSOR", "cursor is malformed; start from page one") from exc
+
+
+@dataclass(frozen=True)
+class ListParams:
+    filter: str = "all"
+    cursor: Cursor | None = None
+    limit: int = DEFAULT_LIMIT
+    q: str | None = None
+    channel: str | None = None
+    sentiments: tuple[str, ...] = field(default_factory=tuple)
+    campaign_id: uuid.UUID | None = None
+    score: str | None = None
+
+    def cache_fields(self) -> dict[str, object]:
+        """Normalized filters (without the cursor) for cache keys."""
+        return {
+            "filter": self.filter,
+            "limit": self.limit,
+            "q": self.q.lower() if self.q else None,
+            "channel": self.channel,
+            "sentiments": sorted(self.sentiments),
+            "campaign": str(self.campaign_id) if self.campaign_id else None,
+            "score": self.score,
+        }
+
+
+def parse_uuid(value: str | None, name: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError):
+        raise BadRequest("INVALID_" + name.upper(), f"{name} must be a UUID") from None
+
+
+def parse_list_params(
+    *,
+    filter: str | None = None,
+    cursor: str | None = None,
+    limit: str | int | None = None,
+    q: str | None = None,
+    channel: str | None = None,
+    sentiment: str | Iterable[str] | None = None,
+    campaign_id: str | None = None,
+    score: str | None = None,
+) -> ListParams:
+    """Validate raw (string) parameters; raise :class:`BadRequest` with a clear code."""
+    name = (filter or "all").strip()
+    if name not in BY_FILTER:
+        allowed = ", ".join(sorted(BY_FILTER))
+        raise BadRequest("INVALID_FILTER", f"unknown filter {name!r}; use one of: {allowed}")
+    size = DEFAULT_LIMIT
+    if limit not in (None, ""):
+        try:
+            size = int(str(limit))
+        except ValueError:
+            raise BadRequest("INVALID_LIMIT", "limit must be a whole number") from None
+        if not 1 <= size <= MAX_LIMIT:
+            raise BadRequest("INVALID_LIMIT", f"limit must be between 1 and {MAX_LIMIT}")
+    text = (q or "").strip()
+    if text and len(text) < 3:
+        raise BadRequest("QUERY_TOO_SHORT", "search needs at least 3 characters")
+    if len(text) > 200:
+        raise BadRequest("QUERY_TOO_LONG", "search is limited to 200 characters")
+    if channel and channel not in CHANNELS:
+        raise BadRequest("INVALID_CHANNEL", f"channel must be one of: {', '.join(CHANNELS)}")
+    tags: tuple[str, ...] = ()
+    if sentiment:
+        raw = sentiment.split(",") if isinstance(sentiment, str) else list(sentiment)
+        tags = tuple(sorted({t.strip() for t in raw if t.strip()}))
+        unknown = [t for t in tags if t not in SENTIMENT_TAGS]
+        if unknown:
+            raise BadRequest("INVALID_SENTIMENT", f"unknown sentiment tag {unknown[0]!r}")
+    if score and score not in SCORES:
+        raise BadRequest("INVALID_SCORE", f"score must be one of: {', '.join(SCORES)}")
+    return ListParams(
+        filter=name,
+        cursor=Cursor.decode(cursor) if cursor else None,
+        limit=size,
+        q=text or None,
+        channel=channel or None,
+        sentiments=tags,
+        campaign_id=parse_uuid(campaign_id, "campaignId") if campaign_id else None,
+        score=score or None,
+    )
+
+
+def is_full_email(text: str) -> bool:
+    return bool(EMAIL_RE.match(text))

@@ -1,0 +1,309 @@
+"""Inbox reads: workspace access, the conversation list (keyset pages), live counts and the
+conversation view. Every query runs in ``user_session`` so row level security decides what the
+caller sees; the explicit setter filter only helps the planner pick the assignee index.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from inboxapp.db.engine import user_session
+from inboxapp.errors import Forbidden, NotFound
+from inboxapp.inbox import categories as cat
+from inboxapp.inbox.categories import D, L, M
+from inboxapp.inbox.params import Cursor, ListParams, is_full_email
+
+GLOBAL_SCOPE = uuid.UUID(int=0)
+"""Sentinel scope id of the workspace-wide counts row."""
+
+LIST_COLUMNS = (
+    L.c.id,
+    L.c.firstName,
+    L.c.lastName,
+    L.c.email,
+    L.c.company,
+    L.c.status,
+    L.c.sentimentTag,
+    L.c.lastMessagePreview,
+    L.c.lastMessageAt,
+    L.c.lastMessageDirection,
+    L.c.unreadCount,
+    L.c.assignedToUserId,
+    L.c.overallScore,
+    L.c.campaignId,
+    L.c.updatedAt,
+)
+
+
+@dataclass(frozen=True)
+class Access:
+    """The caller's effective role in one workspace."""
+
+    user_id: uuid.UUID
+    client_id: uuid.UUID
+    role: str
+
+    @property
+    def is_setter(self) -> bool:
+        return self.role == "SETTER"
+
+    @property
+    def scope(self) -> str:
+        return "setter" if self.is_setter else "global"
+
+    @property
+    def can_manage(self) -> bool:
+        """OWNER, ADMIN and INBOX_MANAGER may assign leads."""
+        return self.role in ("OWNER", "ADMIN", "INBOX_MANAGER")
+
+    @property
+    def can_write(self) -> bool:
+        """Everyone but CLIENT_PORTAL may reply and change leads (RLS enforces the same)."""
+        return self.role != "CLIENT_PORTAL"
+
+
+def workspace_role(session: Session, client_id: uuid.UUID) -> str | None:
+    return session.execute(
+        sa.text("SELECT app.effective_role(:c)"), {"c": client_id}
+    ).scalar_one_or_none()
+
+
+def require_access(session: Session, user_id: uuid.UUID, client_id: uuid.UUID) -> Access:
+    role = workspace_role(session, client_id)
+    if role is None:
+        raise Forbidden("NOT_A_MEMBER", "you are not a member of this workspace")
+    return Access(user_id=user_id, client_id=client_id, role=role)
+
+
+def list_workspaces(user_id: uuid.UUID) -> list[dict[str, str]]:
+    with user_session(user_id) as s:
+        rows = s.execute(
+            sa.text(
+                'SELECT c.id, c.name, w.role FROM app.my_workspaces() w JOIN "Client" c'
+                ' ON c.id = w."clientId" ORDER BY c.name, c.id'
+            )
+        ).all()
+    return [{"id": str(r.id), "name": r.name, "role": r.role} for r in rows]
+
+
+def _scope_filter(access: Access) -> list[Any]:
+    where: list[Any] = [L.c.clientId == access.client_id, cat.not_snoozed()]
+    if access.is_setter:
+        where.append(L.c.assignedToUserId == access.user_id)
+    return where
+
+
+def _extra_filters(params: ListParams) -> list[Any]:
+    where: list[Any] = []
+    if params.q:
+        if is_full_email(params.q):
+            where.append(sa.func.lower(L.c.email) == params.q.lower())
+        else:
+            pattern = "%" + params.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern += "%"
+            full_name = sa.func.concat_ws(" ", L.c.firstName, L.c.lastName)
+            where.append(
+                sa.or_(
+                    full_name.ilike(pattern, escape="\\"),
+                    L.c.email.ilike(pattern, escape="\\"),
+                    L.c.phone.ilike(pattern, escape="\\"),
+                )
+            )
+    if params.channel:
+        where.append(
+            sa.exists(
+                sa.select(sa.literal(1))
+                .select_from(M)
+                .where(
+                    M.c.leadId == L.c.id,
+                    M.c.clientId == L.c.clientId,
+                    M.c.channel == params.channel,
+                )
+            )
+        )
+    if params.sentiments:
+        where.append(L.c.sentimentTag.in_(params.sentiments))
+    if params.campaign_id:
+        where.append(L.c.campaignId == params.campaign_id)
+    if params.score:
+        where.append(_score_filter(params.score))
+    return where
+
+
+def _score_filter(score: str) -> Any:
+    if score == "unscored":
+        return L.c.overallScore.is_(None)
+    if score == "disqualified":
+        return L.c.overallScore == 0
+    if score.endswith("+"):
+        return L.c.overallScore >= int(score[:-1])
+    return L.c.overallScore == int(score)
+
+
+def list_statement(access: Access, params: ListParams) -> sa.Select[Any]:
+    """The keyset page query: ``ORDER BY updatedAt DESC, id DESC`` with a strict tie-breaker."""
+    where = [*_scope_filter(access), cat.filter_for(params.filter), *_extra_filters(params)]
+    if params.cursor:
+        where.append(
+            sa.tuple_(L.c.updatedAt, L.c.id)
+            < sa.tuple_(
+                sa.literal(params.cursor.updated_at, sa.DateTime(timezone=True)),
+                sa.literal(params.cursor.lead_id, L.c.id.type),
+            )
+        )
+    return (
+        sa.select(*LIST_COLUMNS)
+        .where(*where)
+        .order_by(L.c.updatedAt.desc(), L.c.id.desc())
+        .limit(params.limit + 1)
+    )
+
+
+def _user_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.text('SELECT id, "displayName" FROM "User" WHERE id = ANY(:ids)'), {"ids": list(ids)}
+    ).all()
+    return {r.id: r.displayName for r in rows}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+def _row(r: Any, names: dict[uuid.UUID, str]) -> dict[str, Any]:
+    name = " ".join(p for p in (r.firstName, r.lastName) if p) or (r.email or "Unknown lead")
+    return {
+        "id": str(r.id),
+        "name": name,
+        "company": r.company,
+        "status": r.status,
+        "sentimentTag": r.sentimentTag,
+        "preview": r.lastMessagePreview or "",
+        "lastMessageAt": _iso(r.lastMessageAt),
+        "lastMessageDirection": r.lastMessageDirection,
+        "unreadCount": int(r.unreadCount or 0),
+        "assignedToUserId": str(r.assignedToUserId) if r.assignedToUserId else None,
+        "assigneeName": names.get(r.assignedToUserId) if r.assignedToUserId else None,
+        "overallScore": r.overallScore,
+        "campaignId": str(r.campaignId) if r.campaignId else None,
+        "updatedAt": _iso(r.updatedAt),
+    }
+
+
+def fetch_page(session: Session, access: Access, params: ListParams) -> dict[str, Any]:
+    rows = session.execute(list_statement(access, params)).all()
+    more = len(rows) > params.limit
+    rows = rows[: params.limit]
+    names = _user_names(session, {r.assignedToUserId for r in rows if r.assignedToUserId})
+    next_cursor = Cursor(rows[-1].updatedAt, rows[-1].id).encode() if more and rows else None
+    return {"items": [_row(r, names) for r in rows], "nextCursor": next_cursor}
+
+
+def counts_statement(access: Access) -> sa.Select[Any]:
+    """Live counts for every category in one pass (the baseline the materialized rows beat)."""
+    return sa.select(*cat.count_columns()).where(*_scope_filter(access))
+
+
+def fetch_live_counts(session: Session, access: Access) -> dict[str, int]:
+    row = session.execute(counts_statement(access)).one()
+    return cat.finish_counts(dict(row._mapping))
+
+
+def list_conversations(
+    user_id: uuid.UUID, client_id: uuid.UUID, params: ListParams
+) -> dict[str, Any]:
+    with user_session(user_id) as s:
+        return fetch_page(s, require_access(s, user_id, client_id), params)
+
+
+def live_counts(user_id: uuid.UUID, client_id: uuid.UUID) -> dict[str, Any]:
+    with user_session(user_id) as s:
+        access = require_access(s, user_id, client_id)
+        counts = fetch_live_counts(s, access)
+    return {
+        "clientId": str(client_id),
+        "scope": access.scope,
+        "counts": counts,
+        "computedAt": datetime.now(UTC).isoformat(),
+        "source": "live",
+    }
+
+
+def fetch_conversation(session: Session, access: Access, lead_id: uuid.UUID) -> dict[str, Any]:
+    lead = session.execute(
+        sa.select(L).where(L.c.id == lead_id, L.c.clientId == access.client_id)
+    ).first()
+    if lead is None:
+        raise NotFound("LEAD_NOT_FOUND", "no such conversation in this workspace")
+    messages = session.execute(
+        sa.select(M).where(M.c.leadId == lead_id).order_by(M.c.sentAt, M.c.id).limit(500)
+    ).all()
+    draft = session.execute(
+        sa.select(D)
+        .where(D.c.leadId == lead_id, D.c.status == "pending")
+        .order_by(D.c.createdAt.desc())
+        .limit(1)
+    ).first()
+    people = {m.sentByUserId for m in messages if m.sentByUserId}
+    if lead.assignedToUserId:
+        people.add(lead.assignedToUserId)
+    names = _user_names(session, people)
+    campaign = None
+    if lead.campaignId:
+        campaign = session.execute(
+            sa.text('SELECT name FROM "Campaign" WHERE id = :id'), {"id": lead.campaignId}
+        ).scalar_one_or_none()
+    return {
+        "lead": {
+            **_row(lead, names),
+            "firstName": lead.firstName,
+            "lastName": lead.lastName,
+            "email": lead.email,
+            "phone": lead.phone,
+            "campaignName": campaign,
+            "snoozedUntil": _iso(lead.snoozedUntil),
+            "appointmentBookedAt": _iso(lead.appointmentBookedAt),
+            "lastInboundAt": _iso(lead.lastInboundAt),
+            "lastOutboundAt": _iso(lead.lastOutboundAt),
+            "createdAt": _iso(lead.createdAt),
+        },
+        "messages": [
+            {
+                "id": str(m.id),
+                "channel": m.channel,
+                "source": m.source,
+                "direction": m.direction,
+                "sentBy": m.sentBy,
+                "senderName": names.get(m.sentByUserId) if m.sentByUserId else None,
+                "subject": m.subject,
+                "body": m.body,
+                "sentAt": _iso(m.sentAt),
+                "isRead": m.isRead,
+            }
+            for m in messages
+        ],
+        "draft": (
+            {
+                "id": str(draft.id),
+                "channel": draft.channel,
+                "body": draft.body,
+                "autoSendAction": draft.autoSendAction,
+                "createdAt": _iso(draft.createdAt),
+            }
+            if draft
+            else None
+        ),
+    }
+
+
+def conversation(user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID) -> dict[str, Any]:
+    with user_session(user_id) as s:
+        return fetch_conversation(s, require_access(s, user_id, client_id), lead_id)

@@ -1,0 +1,92 @@
+"""``make run``: start embedded services when none are configured, migrate, seed the demo and
+serve the app (production build by default, hot reload with ``--dev``).
+
+Every child runs in its own process group, so Ctrl-C stops the whole tree (the JS dev server
+included) and nothing is orphaned.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+from inboxapp.config import PROJECT_ROOT
+
+APP_PORT = 3000
+BACKEND_PORT = 8000
+
+
+def _banner(text: str) -> None:
+    print(f"\n\033[1m==> {text}\033[0m", flush=True)
+
+
+def _prepare_services(env: dict[str, str]) -> None:
+    """Fill DATABASE_URL / REDIS_URL with embedded servers when they are not set."""
+    from inboxapp import embedded
+
+    if not env.get("DATABASE_URL"):
+        _banner("Starting embedded PostgreSQL (data in .data/pg)")
+        env["DATABASE_URL"] = embedded.start_postgres()
+    if not env.get("REDIS_URL"):
+        _banner("Starting embedded Redis (data in .data/redis.rdb)")
+        env["REDIS_URL"] = embedded.start_redis()
+
+
+def _cli(args: Sequence[str], env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "-m", "inboxapp", *args], env=env, check=True)
+
+
+def reflex_command(dev: bool) -> list[str]:
+    reflex = str(PROJECT_ROOT / ".venv" / "bin" / "reflex")
+    if not os.path.exists(reflex):
+        reflex = "reflex"
+    if dev:
+        return [
+            reflex, "run", "--env", "dev",
+            "--frontend-port", str(APP_PORT), "--backend-port", str(BACKEND_PORT),
+        ]  # fmt: skip
+    return [reflex, "run", "--env", "prod", "--backend-only", "--backend-port", str(APP_PORT)]
+
+
+def _spawn(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, start_new_session=True)
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def main(dev: bool = False) -> int:
+    env = dict(os.environ)
+    _prepare_services(env)
+    _banner("Migrating the database")
+    _cli(["migrate"], env)
+    _banner("Seeding demo data (idempotent)")
+    _cli(["seed", "--demo"], env)
+    procs = [_spawn(reflex_command(dev), env)]
+    _banner(f"inboxapp on http://127.0.0.1:{APP_PORT}  (Ctrl-C stops everything)")
+
+    def _terminate(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        return next((p.returncode or 1) for p in procs if p.poll() is not None)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        _stop(procs)
