@@ -200,7 +200,7 @@ def test_cursor_round_trip() -> None:
 
 
 def test_foreign_workspace_and_lead_are_refused(workspace) -> None:
-    client, owner, _ = workspace
+    client, _owner, _ = workspace
     stranger = f.create_user()
     other = f.create_workspace("Other", stranger)
     with pytest.raises(Forbidden):
