@@ -21,8 +21,19 @@ def on_workspace_changed(listener: Listener) -> Listener:
     return listener
 
 
+CACHE_NAMESPACES = ("inbox", "analytics")
+
+
 def workspace_changed(client_id: uuid.UUID) -> None:
-    """Tell every listener; a failing listener is logged and never fails the write."""
+    """Invalidate the workspace's cached reads (O(1) version bump), then tell every listener.
+
+    A failing listener is logged and never fails the write (it has committed already).
+    """
+    from inboxapp.cache.store import get_cache
+
+    cache = get_cache()
+    for namespace in CACHE_NAMESPACES:
+        cache.bump(namespace, client_id)
     for listener in list(_listeners):
         try:
             listener(client_id)

@@ -1,0 +1,64 @@
+"""Feature flags for the read APIs, read per request so a rollback needs no restart.
+
+Precedence: Redis override key ``flags:v1:<NAME>`` ("on"/"off") > the server variable ``NAME``
+> its ``NEXT_PUBLIC_NAME`` alias > on.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+import redis
+
+from inboxapp.cache.store import get_cache
+
+INBOX_READ_API = "INBOX_READ_API_V1"
+ANALYTICS_READ_API = "ANALYTICS_READ_API_V1"
+_TRUE = {"1", "true", "on", "yes"}
+_FALSE = {"0", "false", "off", "no"}
+_OVERRIDE_TTL_S = 1.0
+_overrides: dict[str, tuple[float, str | None]] = {}
+
+
+@dataclass(frozen=True)
+class Flag:
+    enabled: bool
+    reason: str
+
+
+def override_key(name: str) -> str:
+    return f"flags:v1:{name}"
+
+
+def _override(name: str) -> str | None:
+    now = time.monotonic()
+    cached = _overrides.get(name)
+    if cached and cached[0] > now:
+        return cached[1]
+    value: str | None = None
+    cache = get_cache()
+    if cache.available:
+        try:
+            raw = cache.raw_get(override_key(name))
+            value = raw.decode().strip().lower() if raw else None
+        except redis.RedisError:
+            value = None
+    _overrides[name] = (now + _OVERRIDE_TTL_S, value)
+    return value
+
+
+def read_flag(name: str) -> Flag:
+    override = _override(name)
+    if override in _TRUE or override in _FALSE:
+        return Flag(override in _TRUE, f"redis override {override_key(name)}={override}")
+    for var in (name, f"NEXT_PUBLIC_{name}"):
+        raw = os.environ.get(var)
+        if raw is not None and raw.strip().lower() in _TRUE | _FALSE:
+            return Flag(raw.strip().lower() in _TRUE, f"env {var}={raw.strip().lower()}")
+    return Flag(True, "default on")
+
+
+def clear_override_cache() -> None:
+    _overrides.clear()

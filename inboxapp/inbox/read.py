@@ -1,0 +1,71 @@
+"""The inbox read path: access check, then a tenant-scoped Redis read-through cache in front of
+the queries. Used by the HTTP GET endpoints and by the Reflex inbox state alike.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from inboxapp.cache.store import CacheStatus, get_cache
+from inboxapp.db.engine import user_session
+from inboxapp.inbox import queries
+from inboxapp.inbox.params import ListParams
+from inboxapp.inbox.queries import Access, require_access
+
+NAMESPACE = "inbox"
+COUNTS_TTL_S = 30
+FIRST_PAGE_TTL_S = 45
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    data: dict[str, Any]
+    cache: CacheStatus
+    access: Access
+
+
+def access_for(user_id: uuid.UUID, client_id: uuid.UUID) -> Access:
+    """Membership and effective role, checked on every read (never served from cache)."""
+    with user_session(user_id) as s:
+        return require_access(s, user_id, client_id)
+
+
+def _cached(
+    access: Access, kind: str, params: dict[str, Any], ttl_s: int, compute: Any
+) -> ReadResult:
+    cache = get_cache()
+    version = cache.version(NAMESPACE, access.client_id)
+    if version is None:
+        return ReadResult(compute(), "bypass", access)
+    key = cache.key(NAMESPACE, access.client_id, version, access.user_id, access.role, kind, params)
+    result = cache.get_or_compute(key, ttl_s, compute)
+    return ReadResult(result.value, result.status, access)
+
+
+def counts(user_id: uuid.UUID, client_id: uuid.UUID) -> ReadResult:
+    access = access_for(user_id, client_id)
+    return _cached(
+        access, "counts", {}, COUNTS_TTL_S, lambda: queries.live_counts(user_id, client_id)
+    )
+
+
+def conversations(user_id: uuid.UUID, client_id: uuid.UUID, params: ListParams) -> ReadResult:
+    """A page of the list; only the first page is cached (deeper pages go straight through)."""
+    access = access_for(user_id, client_id)
+
+    def compute() -> dict[str, Any]:
+        return queries.list_conversations(user_id, client_id, params)
+
+    if params.cursor is not None:
+        return ReadResult(compute(), "bypass", access)
+    return _cached(access, "list", params.cache_fields(), FIRST_PAGE_TTL_S, compute)
+
+
+def conversation(user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID) -> ReadResult:
+    """One conversation; not cached (it is read right after writes and is cheap by id)."""
+    with user_session(user_id) as s:
+        access = require_access(s, user_id, client_id)
+        data = queries.fetch_conversation(s, access, lead_id)
+    return ReadResult(data, "bypass", access)
