@@ -1,14 +1,37 @@
-"""The HTTP API (FastAPI), mounted into the Reflex backend through ``api_transformer``."""
+"""The HTTP API (FastAPI), mounted into the Reflex backend through ``api_transformer``.
+
+Every error is JSON ``{"error", "message"}`` (:mod:`.errors`); every request gets a request id,
+log context and one access-log line (:mod:`.middleware`). The OpenAPI document is served at
+``/api/openapi.json`` (FastAPI's /docs page needs a CDN, so it is off).
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+
+from inboxapp.config import get_settings
+from inboxapp.logs import configure_logging
+
+from .auth_routes import router as auth_router
+from .deps import bind_route_context
+from .errors import register_error_handlers
+from .inbox_routes import router as inbox_router
+from .middleware import RequestContextMiddleware
 
 
 def create_api() -> FastAPI:
+    configure_logging(get_settings().log_level)
     api = FastAPI(
-        title="inboxapp API", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json"
+        title="inboxapp API",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        dependencies=[Depends(bind_route_context)],
     )
+    register_error_handlers(api)
+    api.add_middleware(RequestContextMiddleware)
+    api.include_router(auth_router)
+    api.include_router(inbox_router)
 
     @api.get("/api/health")
     def health() -> dict[str, str]:

@@ -1,0 +1,118 @@
+"""``/api/auth``: sign in, rotate, sign out, who am I. Thin routes over
+:mod:`inboxapp.auth.service` (sync functions: FastAPI runs them in its threadpool)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from inboxapp.auth import service
+
+from .deps import CurrentUser, client_ip
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
+
+
+class TokenRequest(_Body):
+    """Supabase-style: ``grant_type`` ``password`` (default) or ``refresh_token``."""
+
+    grant_type: Literal["password", "refresh_token"] | None = None
+    email: str | None = Field(default=None, min_length=1, max_length=320)
+    password: str | None = Field(default=None, min_length=1, max_length=1024)
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=512)
+
+    @model_validator(mode="after")
+    def _fields_for_grant(self) -> TokenRequest:
+        if self.grant is None:
+            raise ValueError("email and password are required")
+        return self
+
+    @property
+    def grant(self) -> Literal["password", "refresh_token"] | None:
+        if self.grant_type == "refresh_token" or (
+            self.grant_type is None and self.refresh_token is not None and self.email is None
+        ):
+            return "refresh_token" if self.refresh_token is not None else None
+        return "password" if self.email is not None and self.password is not None else None
+
+
+class RefreshRequest(_Body):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class UserRef(BaseModel):
+    id: str
+    email: str
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str
+    expires_in: int
+    refresh_token: str
+    user: UserRef
+
+
+class MeUser(UserRef):
+    displayName: str
+
+
+class Workspace(BaseModel):
+    id: str
+    name: str
+    role: str
+
+
+class MeResponse(BaseModel):
+    user: MeUser
+    workspaces: list[Workspace]
+
+
+class ErrorBody(BaseModel):
+    error: str
+    message: str
+
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorBody, "description": "Malformed request"},
+    401: {"model": ErrorBody, "description": "Not authenticated"},
+}
+
+
+@router.post(
+    "/token",
+    response_model=TokenResponse,
+    responses={**_ERRORS, 429: {"model": ErrorBody, "description": "Too many failed attempts"}},
+)
+def token(body: TokenRequest, request: Request) -> dict[str, object]:
+    if body.grant == "refresh_token" and body.refresh_token is not None:
+        pair = service.refresh(body.refresh_token)
+    else:
+        assert body.email is not None and body.password is not None  # checked by the model
+        pair = service.login(body.email, body.password, client_ip(request))
+    request.state.user_id = pair.user_id  # for the access log line
+    return pair.as_json()
+
+
+@router.post("/refresh", response_model=TokenResponse, responses=_ERRORS)
+def refresh(body: RefreshRequest, request: Request) -> dict[str, object]:
+    pair = service.refresh(body.refresh_token)
+    request.state.user_id = pair.user_id
+    return pair.as_json()
+
+
+@router.post("/logout", status_code=204, response_class=Response, responses=_ERRORS)
+def logout(body: RefreshRequest) -> Response:
+    service.logout(body.refresh_token)
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=MeResponse, responses=_ERRORS)
+def me(claims: CurrentUser) -> dict[str, object]:
+    return service.me(claims.user_id).as_json()
