@@ -103,7 +103,7 @@ async def _auth_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return error_response(exc.status, exc.code, exc.message)
+    return error_response(exc.status, exc.code, exc.message, exc.headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from inboxapp.api.deps import CurrentUser
 from inboxapp.errors import AppError
-from inboxapp.flags import INBOX_READ_API, Flag, read_flag
+from inboxapp.flags import INBOX_READ_API, read_flag
 from inboxapp.inbox import queries, read
 from inboxapp.inbox.params import parse_list_params, parse_uuid
 
@@ -20,18 +20,16 @@ class ReadApiDisabled(AppError):
     status = 503
 
 
-def _flag_headers(response: Response, flag: Flag) -> None:
-    response.headers["x-read-api-enabled"] = "true" if flag.enabled else "false"
-    if not flag.enabled:
-        response.headers["x-read-api-reason"] = flag.reason
-
-
 def require_flag(name: str, response: Response) -> None:
     """503 ``READ_API_DISABLED`` when the read API is switched off (checked per request)."""
     flag = read_flag(name)
-    _flag_headers(response, flag)
     if not flag.enabled:
-        raise ReadApiDisabled("READ_API_DISABLED", f"{name} is off ({flag.reason})")
+        raise ReadApiDisabled(
+            "READ_API_DISABLED",
+            f"{name} is off ({flag.reason})",
+            {"x-read-api-enabled": "false", "x-read-api-reason": flag.reason},
+        )
+    response.headers["x-read-api-enabled"] = "true"
 
 
 def _result(response: Response, result: read.ReadResult) -> dict[str, Any]:
