@@ -45,11 +45,9 @@ def reflex_command(dev: bool) -> list[str]:
     if not os.path.exists(reflex):
         reflex = "reflex"
     if dev:
-        return [
-            reflex, "run", "--env", "dev",
-            "--frontend-port", str(APP_PORT), "--backend-port", str(BACKEND_PORT),
-        ]  # fmt: skip
-    return [reflex, "run", "--env", "prod", "--backend-only", "--backend-port", str(APP_PORT)]
+        return [reflex, "run", "--env", "dev", "--backend-port", str(BACKEND_PORT)]
+    # Prod serves the built frontend, /api and the /_event websocket on one port (rxconfig.py).
+    return [reflex, "run", "--env", "prod"]
 
 
 def _spawn(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

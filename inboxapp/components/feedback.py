@@ -1,0 +1,101 @@
+"""Loading, error, notice and empty-state blocks (stateless: values come from the caller)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from inboxapp import styles
+from inboxapp.components.testids import testid
+
+
+def page_spinner(label: str = "Loading…") -> rx.Component:
+    """A centred spinner for a page that has nothing to show yet."""
+    return rx.center(
+        rx.vstack(
+            rx.spinner(size="3"),
+            rx.text(label, size="2", color=styles.MUTED_TEXT),
+            align="center",
+            spacing="3",
+        ),
+        width="100%",
+        min_height="320px",
+        role="status",
+        aria_live="polite",
+        custom_attrs=testid("loading-spinner"),
+    )
+
+
+def inline_spinner() -> rx.Component:
+    """A small spinner next to a heading while fresh data is on its way."""
+    return rx.spinner(
+        size="2",
+        aria_label="Loading",
+        custom_attrs=testid("loading-spinner"),
+    )
+
+
+def error_callout(message: Any, test_id: str) -> rx.Component:
+    """A red inline error (``role=alert`` so screen readers announce it)."""
+    return rx.callout(
+        message,
+        icon="circle_alert",
+        color_scheme="red",
+        variant="surface",
+        size="1",
+        role="alert",
+        width="100%",
+        custom_attrs=testid(test_id),
+    )
+
+
+def notice_callout(message: Any, on_dismiss: Any, test_id: str) -> rx.Component:
+    """An informational notice the user can dismiss."""
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("info", size=16)),
+        rx.callout.text(message),
+        rx.icon_button(
+            rx.icon("x", size=14),
+            on_click=on_dismiss,
+            variant="ghost",
+            color_scheme="blue",
+            size="1",
+            aria_label="Dismiss",
+            position="absolute",
+            right="12px",
+            top="50%",
+            transform="translateY(-50%)",
+        ),
+        color_scheme="blue",
+        variant="surface",
+        size="1",
+        role="status",
+        width="100%",
+        position="relative",
+        padding_right="44px",
+        custom_attrs=testid(test_id),
+    )
+
+
+def empty_state(icon: str, title: str, body: str, test_id: str) -> rx.Component:
+    """A friendly explanation of why there is nothing here yet."""
+    return rx.center(
+        rx.vstack(
+            rx.center(
+                rx.icon(icon, size=22, color=styles.ACCENT_TEXT),
+                width="48px",
+                height="48px",
+                border_radius="var(--radius-4)",
+                background_color=styles.ACCENT_SOFT_BG,
+            ),
+            rx.heading(title, size="4", weight="medium"),
+            rx.text(body, size="2", color=styles.MUTED_TEXT, text_align="center"),
+            align="center",
+            spacing="3",
+            max_width="420px",
+        ),
+        style=styles.card_style,
+        padding="48px 24px",
+        custom_attrs=testid(test_id),
+    )

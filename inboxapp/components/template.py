@@ -1,0 +1,80 @@
+"""``template``: register a page and wrap it in the shared layout (one place for the shell).
+
+``shell=True`` (default): navbar + sidebar + content column, for signed-in pages.
+``shell=False``: the centred sign-in layout.
+
+Note: the production backend logs "Page ... is being redefined with the same component" once
+per route at start (Reflex 0.10.1 applies ``rx.page`` registrations again in each forked
+worker); it is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import reflex as rx
+
+from inboxapp import styles
+from inboxapp.components.navbar import navbar
+from inboxapp.components.sidebar import sidebar
+
+PageFn = Callable[[], rx.Component]
+
+META = [
+    {"name": "viewport", "content": "width=device-width, initial-scale=1"},
+    {"name": "color-scheme", "content": "light"},
+]
+
+
+def app_shell(content: rx.Component) -> rx.Component:
+    return rx.box(
+        navbar(),
+        rx.hstack(
+            sidebar(),
+            rx.el.main(
+                rx.box(content, style=styles.content_style),
+                width="100%",
+                min_width="0",
+            ),
+            spacing="0",
+            align="start",
+            width="100%",
+        ),
+        background_color=styles.PAGE_BG,
+        min_height="100vh",
+        width="100%",
+    )
+
+
+def auth_shell(content: rx.Component) -> rx.Component:
+    return rx.center(
+        rx.el.main(content, width="100%", max_width=styles.AUTH_CARD_WIDTH),
+        background_color=styles.PAGE_BG,
+        min_height="100vh",
+        width="100%",
+        padding="24px",
+    )
+
+
+def template(
+    route: str,
+    title: str,
+    on_load: Any = None,
+    *,
+    shell: bool = True,
+) -> Callable[[PageFn], PageFn]:
+    """Register ``route`` with ``title`` and ``on_load``, rendered inside the layout."""
+
+    def decorator(page_content: PageFn) -> PageFn:
+        wrap = app_shell if shell else auth_shell
+
+        def page() -> rx.Component:
+            return wrap(page_content())
+
+        page.__name__ = page_content.__name__
+        page.__doc__ = page_content.__doc__
+        rx.page(route=route, title=f"{title} · {styles.APP_NAME}", meta=META, on_load=on_load)(page)
+        return page
+
+    return decorator

@@ -1,0 +1,22 @@
+"""The Reflex app: pages, global style and the HTTP API (mounted through ``api_transformer``).
+
+The Radix theme is configured in ``rxconfig.py`` (``RadixThemesPlugin``, from ``styles.theme``).
+
+Importing this module builds the FastAPI app and registers the pages; it opens no connection
+(engines are created lazily on first use).
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from inboxapp import pages, styles
+from inboxapp.api.app import create_api
+
+__all__ = ["app", "pages"]
+
+app = rx.App(
+    style=styles.base_style,
+    api_transformer=create_api(),
+    head_components=[rx.el.link(rel="icon", href="/favicon.ico")],
+)

@@ -1,0 +1,220 @@
+"""Browser session: sign in, keep the token pair in localStorage, refresh it, sign out.
+
+The token pair lives in ``rx.LocalStorage`` (string values) so a reload keeps the session.
+Every auth call is blocking (database): it runs in a worker thread via ``asyncio.to_thread``.
+Regular (non-background) handlers are serialized per browser tab, so a refresh token is never
+rotated twice concurrently by the same tab.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import reflex as rx
+
+from inboxapp.auth import service as auth_service
+from inboxapp.auth.tokens import AuthError, TokenPair
+from inboxapp.logs import get_logger
+
+log = get_logger("inboxapp.ui")
+
+LOGIN_ROUTE = "/login"
+HOME_ROUTE = "/"
+
+# Refresh a little before the access token expires, so a page load never races the expiry.
+EXPIRY_MARGIN_S = 30
+
+MSG_MISSING_FIELDS = "Enter your email address and password."
+MSG_BAD_CREDENTIALS = "That email and password don't match. Check them and try again."
+MSG_RATE_LIMITED = "Too many sign-in attempts. Wait a few minutes, then try again."
+MSG_UNAVAILABLE = "We couldn't sign you in right now. Please try again in a moment."
+
+
+def login_error_message(exc: AuthError) -> str:
+    """A short, human message for a failed sign-in (never the raw exception)."""
+    if exc.status == 429:
+        return MSG_RATE_LIMITED
+    if exc.status in (400, 401, 403):
+        return MSG_BAD_CREDENTIALS
+    return MSG_UNAVAILABLE
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    """Who the stored session belongs to, and the rotated pair when it was refreshed."""
+
+    user_id: str
+    rotated: TokenPair | None = None
+
+
+def resolve_session(access: str, refresh: str, expires_at: str) -> SessionCheck | None:
+    """Verify the access token, or rotate the pair with the refresh token (blocking).
+
+    Returns ``None`` when the stored session is no longer valid. Infrastructure failures
+    (database down) propagate: they must not sign the user out.
+    """
+    if access and not _expiring(expires_at):
+        try:
+            claims = auth_service.verify_access_token(access)
+            return SessionCheck(user_id=str(claims.user_id))
+        except AuthError:
+            pass  # expired or revoked: fall through to the refresh token
+    if refresh:
+        try:
+            pair = auth_service.refresh(refresh)
+        except AuthError:
+            return None
+        return SessionCheck(user_id=str(pair.user_id), rotated=pair)
+    return None
+
+
+def _expiring(expires_at: str) -> bool:
+    try:
+        return float(expires_at) - EXPIRY_MARGIN_S <= time.time()
+    except ValueError:
+        return False  # unknown expiry: let the verifier decide
+
+
+class AuthState(rx.State):
+    """The signed-in session of this browser tab (tokens persist across reloads)."""
+
+    # sync=True: a rotation in one tab reaches the other tabs, which would otherwise present
+    # the old refresh token and trip the service's reuse detection (revoking the session).
+    access_token: str = rx.LocalStorage("", name="inbox_access_token", sync=True)
+    refresh_token: str = rx.LocalStorage("", name="inbox_refresh_token", sync=True)
+    expires_at: str = rx.LocalStorage("", name="inbox_expires_at", sync=True)
+
+    user_email: str = ""
+    display_name: str = ""
+    login_error: str = ""
+    submitting: bool = False
+
+    _user_id: str = ""
+
+    # ------------------------------------------------------------------ setters
+    def _set_login_error(self, message: str) -> None:
+        if self.login_error != message:
+            self.login_error = message
+
+    def _set_submitting(self, value: bool) -> None:
+        if self.submitting != value:
+            self.submitting = value
+
+    def _set_user(self, user_id: str, email: str, display_name: str) -> None:
+        if self._user_id != user_id:
+            self._user_id = user_id
+        if self.user_email != email:
+            self.user_email = email
+        if self.display_name != display_name:
+            self.display_name = display_name
+
+    def _store_pair(self, pair: TokenPair) -> None:
+        expires_at = str(int(time.time()) + int(pair.expires_in))
+        if self.access_token != pair.access_token:
+            self.access_token = pair.access_token
+        if self.refresh_token != pair.refresh_token:
+            self.refresh_token = pair.refresh_token
+        if self.expires_at != expires_at:
+            self.expires_at = expires_at
+        if self._user_id != str(pair.user_id):
+            self._user_id = str(pair.user_id)
+        if self.user_email != pair.email:
+            self.user_email = pair.email
+
+    def _clear_session(self) -> None:
+        for name in ("access_token", "refresh_token", "expires_at", "user_email", "display_name"):
+            if getattr(self, name) != "":
+                setattr(self, name, "")
+        if self._user_id:
+            self._user_id = ""
+
+    # ------------------------------------------------------------------ helpers
+    @rx.var
+    def user_initials(self) -> str:
+        source = self.display_name or self.user_email
+        parts = [p for p in source.replace("@", " ").replace(".", " ").split() if p]
+        return ("".join(p[0] for p in parts[:2]) or "?").upper()
+
+    async def _current_user_id(self) -> str:
+        """The verified user id of the stored session ("" when signed out); rotates tokens.
+
+        Raises whatever the database raises when it is unreachable.
+        """
+        if not self.access_token and not self.refresh_token:
+            return ""
+        check = await asyncio.to_thread(
+            resolve_session, self.access_token, self.refresh_token, self.expires_at
+        )
+        if check is None:
+            self._clear_session()
+            return ""
+        if check.rotated is not None:
+            self._store_pair(check.rotated)
+        elif self._user_id != check.user_id:
+            self._user_id = check.user_id
+        return check.user_id
+
+    # ------------------------------------------------------------------ events
+    @rx.event
+    async def login(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
+        """Sign in with the submitted form; the password never enters the state."""
+        if self.submitting:
+            return
+        if self._user_id and self.access_token:
+            # Already signed in (e.g. a second Enter queued behind the first): no new session.
+            yield rx.redirect(HOME_ROUTE, replace=True)
+            return
+        email = str(form_data.get("email") or "").strip()
+        password = str(form_data.get("password") or "")
+        if not email or not password:
+            self._set_login_error(MSG_MISSING_FIELDS)
+            return
+        self._set_login_error("")
+        self._set_submitting(True)
+        yield  # show the loading state now
+        pair: TokenPair | None = None
+        try:
+            pair = await asyncio.to_thread(
+                auth_service.login, email, password, self.router.session.client_ip or ""
+            )
+        except AuthError as exc:
+            self._set_login_error(login_error_message(exc))
+        except Exception:
+            log.exception("ui.login_failed")
+            self._set_login_error(MSG_UNAVAILABLE)
+        finally:
+            self._set_submitting(False)
+        if pair is not None:
+            self._store_pair(pair)
+            yield rx.redirect(HOME_ROUTE, replace=True)
+
+    @rx.event
+    async def redirect_if_signed_in(self) -> AsyncIterator[Any]:
+        """``on_load`` of the sign-in page: skip it when the stored session is still valid."""
+        self._set_submitting(False)
+        try:
+            user_id = await self._current_user_id()
+        except Exception:
+            log.exception("ui.session_check_failed")
+            return
+        if user_id:
+            yield rx.redirect(HOME_ROUTE, replace=True)
+
+    @rx.event
+    async def logout(self) -> AsyncIterator[Any]:
+        """Revoke the refresh token, forget the session in this browser, go to sign-in."""
+        refresh_token = self.refresh_token
+        self._clear_session()
+        self.reset()
+        yield rx.redirect(LOGIN_ROUTE, replace=True)
+        if refresh_token:
+            try:
+                await asyncio.to_thread(auth_service.logout, refresh_token)
+            except AuthError:
+                pass  # already revoked or expired: nothing left to do
+            except Exception:
+                log.exception("ui.logout_failed")

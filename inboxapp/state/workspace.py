@@ -1,0 +1,252 @@
+"""The active workspace: which workspaces the user has, which one the URL selects.
+
+The active workspace lives in the URL (``?clientId=<uuid>``). ``load`` (the page's on_load)
+verifies the session, then a background task fetches ``me()`` without holding the state lock.
+Each load takes a new request number; a response for an older load is dropped, and only the
+latest load ends the loading flag (always, in ``finally``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+import reflex as rx
+
+from inboxapp.auth import service as auth_service
+from inboxapp.auth.tokens import AuthError
+from inboxapp.logs import get_logger
+from inboxapp.state.auth import HOME_ROUTE, LOGIN_ROUTE, AuthState
+
+log = get_logger("inboxapp.ui")
+
+CLIENT_PARAM = "clientId"
+
+# Request numbers are unique per process, so a reset state never reuses one.
+_REQUEST_NUMBERS = itertools.count(1)
+
+ROLE_LABELS = {
+    "OWNER": "Owner",
+    "ADMIN": "Admin",
+    "INBOX_MANAGER": "Inbox manager",
+    "SETTER": "Setter",
+    "CLIENT_PORTAL": "Client portal",
+}
+
+MSG_NO_ACCESS = "You don't have access to the workspace in that link, so we opened {name} instead."
+MSG_LOAD_FAILED = "We couldn't load your workspaces. Check your connection and reload the page."
+
+
+def workspace_url(client_id: str) -> str:
+    return f"{HOME_ROUTE}?{urlencode({CLIENT_PARAM: client_id})}"
+
+
+def role_label(role: str) -> str:
+    return ROLE_LABELS.get(role, role.replace("_", " ").capitalize())
+
+
+def _field(item: Any, name: str) -> str:
+    value = item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
+    return "" if value is None else str(value)
+
+
+def workspace_rows(workspaces: Any) -> list[dict[str, str]]:
+    """Plain ``{"id","name","role","role_label"}`` rows from ``me().workspaces``."""
+    rows: list[dict[str, str]] = []
+    for item in workspaces or []:
+        role = _field(item, "role")
+        rows.append(
+            {
+                "id": _field(item, "id"),
+                "name": _field(item, "name") or "Untitled workspace",
+                "role": role,
+                "role_label": role_label(role),
+            }
+        )
+    return rows
+
+
+class WorkspaceState(AuthState):
+    """Workspaces of the signed-in user and the one selected by ``?clientId=``."""
+
+    workspaces: list[dict[str, str]] = []
+    active_id: str = ""
+    active_name: str = ""
+    active_role: str = ""
+    notice: str = ""
+    load_error: str = ""
+    loading: bool = True
+    ready: bool = False
+
+    _request: int = 0
+    _requested: str = ""
+    _loaded_for: str = ""
+    _notice_for: str = ""
+
+    # ------------------------------------------------------------------ setters
+    def _set_loading(self, value: bool) -> None:
+        if self.loading != value:
+            self.loading = value
+
+    def _set_notice(self, message: str) -> None:
+        if self.notice != message:
+            self.notice = message
+
+    def _set_load_error(self, message: str) -> None:
+        if self.load_error != message:
+            self.load_error = message
+
+    def _set_workspaces(self, rows: list[dict[str, str]]) -> None:
+        if self.workspaces != rows:
+            self.workspaces = rows
+
+    def _set_active(self, row: Mapping[str, str] | None) -> None:
+        values = ("", "", "") if row is None else (row["id"], row["name"], row["role_label"])
+        if self.active_id != values[0]:
+            self.active_id = values[0]
+        if self.active_name != values[1]:
+            self.active_name = values[1]
+        if self.active_role != values[2]:
+            self.active_role = values[2]
+
+    def _set_ready(self, value: bool) -> None:
+        if self.ready != value:
+            self.ready = value
+
+    def _forget_workspaces(self) -> None:
+        self._set_ready(False)
+        self._set_workspaces([])
+        self._set_active(None)
+        self._set_notice("")
+        self._set_load_error("")
+        self._loaded_for = ""
+        self._notice_for = ""
+
+    # ------------------------------------------------------------------ computed
+    @rx.var
+    def has_workspaces(self) -> bool:
+        return len(self.workspaces) > 0
+
+    @rx.var
+    def show_spinner(self) -> bool:
+        """The full-page spinner: nothing to show yet (first load, or leaving for sign-in)."""
+        return not self.ready and self.active_id == "" and self.load_error == ""
+
+    # ------------------------------------------------------------------ events
+    @rx.event
+    async def load(self) -> AsyncIterator[Any]:
+        """``on_load`` of the workspace page: check the session, then fetch in the background."""
+        request = next(_REQUEST_NUMBERS)
+        self._request = request
+        self._set_loading(True)
+        self._set_load_error("")
+        yield
+        handed_off = False
+        try:
+            user_id = await self._current_user_id()
+            if not user_id:
+                self._forget_workspaces()
+                yield rx.redirect(LOGIN_ROUTE, replace=True)
+                return
+            if self._loaded_for and self._loaded_for != user_id:
+                self._forget_workspaces()  # another user signed in in this tab
+            self._requested = self.router.url.query_parameters.get(CLIENT_PARAM, "")
+            handed_off = True
+            yield WorkspaceState.fetch_workspaces
+        except Exception:
+            log.exception("ui.session_check_failed")
+            self._set_load_error(MSG_LOAD_FAILED)
+        finally:
+            if not handed_off and request == self._request:
+                self._set_loading(False)
+
+    @rx.event(background=True)
+    async def fetch_workspaces(self) -> AsyncIterator[Any]:
+        """Fetch ``me()`` off the state lock; apply it only if no newer load started since."""
+        async with self:
+            request, requested, user_id = self._request, self._requested, self._user_id
+        rows: list[dict[str, str]] | None = None
+        profile: tuple[str, str] = ("", "")
+        signed_out = False
+        redirect_to = ""
+        try:
+            if not user_id:
+                signed_out = True
+            else:
+                me = await asyncio.to_thread(auth_service.me, user_id)
+                rows = workspace_rows(getattr(me, "workspaces", []))
+                user = getattr(me, "user", None)
+                profile = (_field(user, "email"), _field(user, "displayName"))
+        except AuthError as exc:
+            log.info("ui.me_refused", userId=user_id, reason=exc.code)
+            signed_out = exc.status == 401  # user deleted or disabled since sign-in
+        except Exception:
+            log.exception("ui.workspaces_load_failed", userId=user_id)
+        finally:
+            async with self:
+                if request == self._request:
+                    if signed_out:
+                        self._clear_session()
+                        self._forget_workspaces()
+                        redirect_to = LOGIN_ROUTE
+                    elif rows is None:
+                        self._set_load_error(MSG_LOAD_FAILED)
+                    else:
+                        redirect_to = self._apply(user_id, rows, profile, requested)
+                    self._set_loading(False)
+        if redirect_to:
+            yield rx.redirect(redirect_to, replace=True)
+
+    def _apply(
+        self,
+        user_id: str,
+        rows: list[dict[str, str]],
+        profile: tuple[str, str],
+        requested: str,
+    ) -> str:
+        """Show ``rows``; returns the URL to move to when ``requested`` is not usable."""
+        email, display_name = profile
+        self._set_user(user_id, email or self.user_email, display_name)
+        self._loaded_for = user_id
+        self._set_workspaces(rows)
+        self._set_ready(True)
+        if not rows:
+            self._set_active(None)
+            self._set_notice("")
+            return ""
+        chosen = next((row for row in rows if row["id"] == requested), None)
+        if chosen is not None:
+            self._set_active(chosen)
+            keep_notice = self._notice_for == requested
+            self._notice_for = ""
+            if not keep_notice:
+                self._set_notice("")
+            return ""
+        fallback = rows[0]
+        self._set_active(fallback)
+        if requested:
+            self._set_notice(MSG_NO_ACCESS.format(name=fallback["name"]))
+            self._notice_for = fallback["id"]
+        else:
+            self._set_notice("")
+            self._notice_for = ""
+        return workspace_url(fallback["id"])
+
+    @rx.event
+    def switch_workspace(self, client_id: str) -> Any:
+        """The workspace switcher: move the URL to ``?clientId=``; the load follows."""
+        row = next((r for r in self.workspaces if r["id"] == client_id), None)
+        if row is None or client_id == self.active_id:
+            return None
+        self._set_active(row)
+        self._set_notice("")
+        self._notice_for = ""
+        return rx.redirect(workspace_url(client_id))
+
+    @rx.event
+    def dismiss_notice(self) -> None:
+        self._set_notice("")
+        self._notice_for = ""
