@@ -73,7 +73,10 @@ def main(dev: bool = False) -> int:
     _cli(["migrate"], env)
     _banner("Seeding demo data (idempotent)")
     _cli(["seed", "--demo"], env)
-    procs = [_spawn(reflex_command(dev), env)]
+    procs = [
+        _spawn([sys.executable, "-m", "inboxapp", "worker"], env),
+        _spawn(reflex_command(dev), env),
+    ]
     _banner(f"inboxapp on http://127.0.0.1:{APP_PORT}  (Ctrl-C stops everything)")
 
     def _terminate(_signum: int, _frame: object) -> None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from inboxapp.config import get_settings
+from inboxapp.jobs.tasks import install_hooks
 from inboxapp.logs import configure_logging
 
 from .auth_routes import router as auth_router
 from .deps import bind_route_context
 from .errors import register_error_handlers
 from .inbox_routes import router as inbox_router
+from .jobs_routes import router as jobs_router
 from .middleware import RequestContextMiddleware
 
 
@@ -32,6 +34,8 @@ def create_api() -> FastAPI:
     api.add_middleware(RequestContextMiddleware)
     api.include_router(auth_router)
     api.include_router(inbox_router)
+    api.include_router(jobs_router)
+    install_hooks()
 
     @api.get("/api/health")
     def health() -> dict[str, str]:

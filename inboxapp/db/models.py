@@ -166,6 +166,11 @@ class Lead(SQLModel, table=True):
         sa.UniqueConstraint("id", "clientId", name="Lead_id_client_key"),
         sa.Index("Lead_campaignId_idx", "campaignId"),
         sa.Index("Lead_client_email_idx", "clientId", sa.text("lower(email)")),
+        sa.Index(
+            "Lead_snoozedUntil_idx",
+            "snoozedUntil",
+            postgresql_where=sa.text('"snoozedUntil" IS NOT NULL'),
+        ),
         sa.CheckConstraint(
             '"overallScore" IS NULL OR "overallScore" BETWEEN 0 AND 4', name="Lead_score_check"
         ),
@@ -301,3 +306,59 @@ class AIDraft(SQLModel, table=True):
 
 
 TENANT_TABLES = ("Client", "ClientMember", "Campaign", "Lead", "Message", "AIDraft")
+
+
+def _count() -> Any:
+    return Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
+
+
+class InboxCounts(SQLModel, table=True):
+    """Materialized counts: one row per (workspace, scope); scope 0-uuid is the global row."""
+
+    __tablename__ = "inbox_counts"
+
+    clientId: uuid.UUID = Field(
+        sa_column=sa.Column(
+            UUID(as_uuid=True),
+            sa.ForeignKey("Client.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    scopeUserId: uuid.UUID = Field(sa_column=sa.Column(UUID(as_uuid=True), primary_key=True))
+    allResponses: int = _count()
+    requiresAttention: int = _count()
+    previouslyRequiredAttention: int = _count()
+    needsRepair: int = _count()
+    aiSent: int = _count()
+    aiReview: int = _count()
+    totalNonBlacklisted: int = _count()
+    total: int = _count()
+    computedAt: datetime | None = _ts(nullable=False, server_now=True)
+    version: int = Field(
+        default=1, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="1")
+    )
+
+
+DIRTY_SEQ = sa.Sequence("inbox_counts_dirty_seq", metadata=SQLModel.metadata)
+
+
+class InboxCountsDirty(SQLModel, table=True):
+    __tablename__ = "inbox_counts_dirty"
+
+    clientId: uuid.UUID = Field(
+        sa_column=sa.Column(
+            UUID(as_uuid=True),
+            sa.ForeignKey("Client.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    dirtyAt: datetime | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.DateTime(timezone=True), nullable=False, server_default=sa.text("clock_timestamp()")
+        ),
+    )
+    dirtySeq: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.BigInteger, nullable=False, server_default=DIRTY_SEQ.next_value()),
+    )

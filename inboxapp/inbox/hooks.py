@@ -24,16 +24,21 @@ def on_workspace_changed(listener: Listener) -> Listener:
 CACHE_NAMESPACES = ("inbox", "analytics")
 
 
-def workspace_changed(client_id: uuid.UUID) -> None:
-    """Invalidate the workspace's cached reads (O(1) version bump), then tell every listener.
-
-    A failing listener is logged and never fails the write (it has committed already).
-    """
+def bump_cache_versions(client_id: uuid.UUID) -> None:
+    """Invalidate every cached read of one workspace (O(1) version bumps)."""
     from inboxapp.cache.store import get_cache
 
     cache = get_cache()
     for namespace in CACHE_NAMESPACES:
         cache.bump(namespace, client_id)
+
+
+def workspace_changed(client_id: uuid.UUID) -> None:
+    """Invalidate the workspace's cached reads, then tell every listener.
+
+    A failing listener is logged and never fails the write (it has committed already).
+    """
+    bump_cache_versions(client_id)
     for listener in list(_listeners):
         try:
             listener(client_id)

@@ -224,17 +224,20 @@ def list_conversations(
         return fetch_page(s, require_access(s, user_id, client_id), params)
 
 
-def live_counts(user_id: uuid.UUID, client_id: uuid.UUID) -> dict[str, Any]:
-    with user_session(user_id) as s:
-        access = require_access(s, user_id, client_id)
-        counts = fetch_live_counts(s, access)
+def live_payload(session: Session, access: Access) -> dict[str, Any]:
     return {
-        "clientId": str(client_id),
+        "clientId": str(access.client_id),
         "scope": access.scope,
-        "counts": counts,
+        "counts": fetch_live_counts(session, access),
         "computedAt": datetime.now(UTC).isoformat(),
         "source": "live",
     }
+
+
+def live_counts(user_id: uuid.UUID, client_id: uuid.UUID) -> dict[str, Any]:
+    """The legacy direct path: counts computed live in one query."""
+    with user_session(user_id) as s:
+        return live_payload(s, require_access(s, user_id, client_id))
 
 
 def fetch_conversation(session: Session, access: Access, lead_id: uuid.UUID) -> dict[str, Any]:

@@ -44,11 +44,30 @@ def _cached(
     return ReadResult(result.value, result.status, access)
 
 
+def counts_payload(access: Access) -> dict[str, Any]:
+    """Materialized row when present (served even if stale, while a recompute is queued);
+    the live query only when the row is missing."""
+    from inboxapp.counts.read import read_materialized
+
+    with user_session(access.user_id) as s:
+        data = read_materialized(s, access)
+        if data is None:
+            data = {**queries.live_payload(s, access), "stale": True}
+    if data["stale"]:
+        request_recompute(access.client_id)
+    return data
+
+
+def request_recompute(client_id: uuid.UUID) -> None:
+    """Queue a (de-duplicated) recompute of the workspace's materialized counts."""
+    from inboxapp.jobs.tasks import enqueue_recompute
+
+    enqueue_recompute(client_id)
+
+
 def counts(user_id: uuid.UUID, client_id: uuid.UUID) -> ReadResult:
     access = access_for(user_id, client_id)
-    return _cached(
-        access, "counts", {}, COUNTS_TTL_S, lambda: queries.live_counts(user_id, client_id)
-    )
+    return _cached(access, "counts", {}, COUNTS_TTL_S, lambda: counts_payload(access))
 
 
 def conversations(user_id: uuid.UUID, client_id: uuid.UUID, params: ListParams) -> ReadResult:

@@ -1,0 +1,13 @@
+"""Durable background jobs on procrastinate (PostgreSQL): worker, tasks, retries, status.
+
+* :mod:`.app`: the procrastinate ``App`` and its connector, built lazily (no I/O at import),
+  plus the job settings read from ``INBOXAPP_JOBS_*`` environment variables.
+* :mod:`.tasks`: task definitions (``recompute_inbox_counts``, ``rollup_analytics``, the periodic
+  ``sweep``, ``recover_stalled_jobs`` and ``prune_finished_jobs``), the jittered retry strategy,
+  :func:`~.tasks.enqueue_recompute` and :func:`~.tasks.install_hooks`.
+* :mod:`.status`: per workspace and job kind status in Redis (``jobs:v1:status:{clientId}:{job}``).
+* :mod:`.worker`: the task middleware (status, logs) and ``run_worker``.
+* :mod:`.cli`: ``worker`` and ``jobs status|retry|run-once`` subcommands.
+
+Nothing here is imported by the package itself, so importing :mod:`inboxapp.jobs` is free.
+"""
