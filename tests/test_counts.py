@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +12,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from inboxapp.config import PROJECT_ROOT
 from inboxapp.counts.read import read_materialized
 from inboxapp.counts.recompute import (
     DIRTY,
@@ -255,3 +258,25 @@ def test_property_materialized_equals_live_after_random_writes(prop_ws, ops) -> 
             )
         }
     assert stored == {k: v["total"] for k, v in _live_rows(client.id).items()}
+
+
+def test_cli_recompute_and_verify() -> None:
+    owner = f.create_user()
+    client = f.create_workspace("Cli", owner)
+    f.create_lead(client, status="needs_repair")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "inboxapp", "counts", *args],
+            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    done = cli("recompute", "--client-id", str(client.id))
+    assert done.returncode == 0, done.stderr
+    assert cli("verify", "--client-id", str(client.id)).returncode == 0
+    f.create_lead(client)  # the materialized row is now behind
+    bad = cli("verify", "--client-id", str(client.id))
+    assert bad.returncode == 1 and "materialized" in bad.stderr
+    assert cli("recompute", "--all").returncode == 0
+    assert cli("verify", "--client-id", str(client.id)).returncode == 0
+    assert cli("verify", "--client-id", "nope").returncode == 2

@@ -105,6 +105,19 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS $$
   SELECT w.role FROM app.my_workspaces() w WHERE w."clientId" = client
 $$;
 
+-- Rows never change workspace for signed-in users. RLS alone allows it for anyone who may write
+-- in both workspaces (even a SETTER of two clients could move client A's lead into client B,
+-- where B's team then reads it): a policy cannot compare the old and new "clientId".
+CREATE FUNCTION app.forbid_workspace_move() RETURNS trigger
+LANGUAGE plpgsql SET search_path = '' AS $$
+BEGIN
+  IF current_user = 'authenticated' THEN
+    RAISE EXCEPTION 'permission denied: % rows cannot move to another workspace', TG_TABLE_NAME
+      USING ERRCODE = '42501';
+  END IF;
+  RETURN NEW;
+END $$;
+
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA app FROM PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA app TO authenticated;
 """
@@ -118,9 +131,36 @@ CHILD_SCOPE = (
 )
 
 
+# Columns of "Client" that signed-in users may UPDATE (client_update still requires rank 4).
+# "ownerUserId" is not among them: otherwise an ADMIN could make themselves OWNER (and then use
+# the owner-only client_delete) or evict the owner. "roundRobinCursor" only moves through
+# app.next_round_robin_setter (SECURITY DEFINER); "id" is immutable.
+CLIENT_UPDATABLE = "name, settings"
+
+# Tables whose rows carry a "clientId" (see app.forbid_workspace_move).
+SCOPED_TABLES = tuple(t for t in TENANT_TABLES if t != "Client")
+
+
 def rank(min_rank: int, column: str = '"clientId"') -> str:
     return f"{column} = ANY ((SELECT app.client_ids({min_rank}))::uuid[])"
 
+
+# References to other rows must stay inside the workspace (checked under RLS, so a foreign id
+# looks exactly like a missing one: nothing is revealed).
+SAME_CAMPAIGN = (
+    '("campaignId" IS NULL OR EXISTS (SELECT 1 FROM public."Campaign" c'
+    ' WHERE c.id = "campaignId" AND c."clientId" = public."Lead"."clientId"))'
+)
+SAME_WORKSPACE_REF = {
+    "Message": (
+        '("aiDraftId" IS NULL OR EXISTS (SELECT 1 FROM public."AIDraft" d'
+        ' WHERE d.id = "aiDraftId" AND d."clientId" = public."Message"."clientId"))'
+    ),
+    "AIDraft": (
+        '("triggerMessageId" IS NULL OR EXISTS (SELECT 1 FROM public."Message" m'
+        ' WHERE m.id = "triggerMessageId" AND m."clientId" = public."AIDraft"."clientId"))'
+    ),
+}
 
 POLICIES: list[tuple[str, str, str, str | None, str | None]] = [
     # (table, name, command, USING, WITH CHECK)
@@ -137,13 +177,13 @@ POLICIES: list[tuple[str, str, str, str | None, str | None]] = [
     ("Campaign", "campaign_update", "UPDATE", rank(3), rank(3)),
     ("Campaign", "campaign_delete", "DELETE", rank(4), None),
     ("Lead", "lead_select", "SELECT", f"{VISIBLE} AND {LEAD_SCOPE}", None),
-    ("Lead", "lead_insert", "INSERT", None, rank(3)),
+    ("Lead", "lead_insert", "INSERT", None, f"{rank(3)} AND {SAME_CAMPAIGN}"),
     (
         "Lead",
         "lead_update",
         "UPDATE",
         f"{rank(1)} AND {LEAD_SCOPE}",
-        f"{rank(1)} AND {LEAD_SCOPE}",
+        f"{rank(1)} AND {LEAD_SCOPE} AND {SAME_CAMPAIGN}",
     ),
     ("Lead", "lead_delete", "DELETE", rank(4), None),
 ]
@@ -151,6 +191,7 @@ for _table, _prefix in (("Message", "message"), ("AIDraft", "draft")):
     _same_lead = (
         'EXISTS (SELECT 1 FROM public."Lead" l'
         f' WHERE l.id = "leadId" AND l."clientId" = public."{_table}"."clientId")'
+        f" AND {SAME_WORKSPACE_REF[_table]}"
     )
     POLICIES += [
         (_table, f"{_prefix}_select", "SELECT", f"{VISIBLE} AND {CHILD_SCOPE}", None),
@@ -191,7 +232,17 @@ def upgrade() -> None:
     op.execute("GRANT USAGE ON SCHEMA public TO authenticated, authenticator")
     for table in TENANT_TABLES:
         op.execute(f'ALTER TABLE public."{table}" ENABLE ROW LEVEL SECURITY')
-        op.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON public."{table}" TO authenticated')
+        if table == "Client":
+            op.execute(f'GRANT SELECT, INSERT, DELETE ON public."{table}" TO authenticated')
+            op.execute(f'GRANT UPDATE ({CLIENT_UPDATABLE}) ON public."{table}" TO authenticated')
+        else:
+            op.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON public."{table}" TO authenticated')
+    for table in SCOPED_TABLES:
+        op.execute(
+            f'CREATE TRIGGER forbid_workspace_move BEFORE UPDATE OF "clientId" ON public."{table}"'
+            ' FOR EACH ROW WHEN (OLD."clientId" IS DISTINCT FROM NEW."clientId")'
+            " EXECUTE FUNCTION app.forbid_workspace_move()"
+        )
     for table, name, command, using, check in POLICIES:
         sql = f'CREATE POLICY {name} ON public."{table}" FOR {command} TO authenticated'
         if using:
@@ -213,6 +264,8 @@ def downgrade() -> None:
     op.execute('ALTER TABLE public."RefreshToken" DISABLE ROW LEVEL SECURITY')
     for table, name, _command, _using, _check in POLICIES:
         op.execute(f'DROP POLICY IF EXISTS {name} ON public."{table}"')
+    for table in SCOPED_TABLES:
+        op.execute(f'DROP TRIGGER IF EXISTS forbid_workspace_move ON public."{table}"')
     for table in TENANT_TABLES:
         op.execute(f'REVOKE ALL ON public."{table}" FROM authenticated')
         op.execute(f'ALTER TABLE public."{table}" DISABLE ROW LEVEL SECURITY')

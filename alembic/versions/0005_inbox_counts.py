@@ -72,7 +72,9 @@ CREATE FUNCTION app.mark_counts_dirty(clients uuid[]) RETURNS void
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = '' AS $$
   INSERT INTO public.inbox_counts_dirty ("clientId", "dirtyAt", "dirtySeq")
   SELECT c, clock_timestamp(), nextval('public.inbox_counts_dirty_seq')
-  FROM (SELECT DISTINCT c FROM unnest(clients) c WHERE c IS NOT NULL) d
+  FROM (SELECT DISTINCT c FROM unnest(clients) c) d
+  -- skip workspaces being deleted (a cascade from "Client" fires these triggers too)
+  WHERE EXISTS (SELECT 1 FROM public."Client" w WHERE w.id = d.c)
   ON CONFLICT ("clientId") DO UPDATE
     SET "dirtyAt" = EXCLUDED."dirtyAt", "dirtySeq" = EXCLUDED."dirtySeq"
 $$;

@@ -1,0 +1,3 @@
+from inboxapp.cli import main
+
+raise SystemExit(main())
