@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from inboxapp.auth.passwords import hash_password
 from inboxapp.db.engine import owner_session
 from inboxapp.db.models import MEMBER_ROLES, Client, ClientMember, Role, User
 
@@ -129,6 +128,8 @@ def add_user(
     member_role = parse_role(role) if role is not None else None
     client_id = parse_uuid(workspace_id) if workspace_id is not None else None
     name = (display_name or "").strip() or address.split("@", 1)[0]
+    from inboxapp.auth.passwords import hash_password  # here: its import costs ~0.25 s
+
     password_hash = hash_password(password)
     try:
         with owner_session() as s:

@@ -276,8 +276,12 @@ def build_parser() -> Parser:
     kind.add_argument("--demo", action="store_true", help="3 demo workspaces (idempotent)")
     kind.add_argument("--scale", action="store_true", help="large generated data (new workspaces)")
     seed.add_argument("--leads", type=_positive_int, metavar="N", help="scale: total leads")
-    seed.add_argument("--workspaces", type=_positive_int, default=1, metavar="W")
-    seed.add_argument("--messages-per-lead", type=_positive_int, default=5, metavar="M")
+    seed.add_argument(
+        "--workspaces", type=_positive_int, default=1, metavar="W", help="scale: split over W (1)"
+    )
+    seed.add_argument(
+        "--messages-per-lead", type=_positive_int, default=5, metavar="M", help="scale: mean (5)"
+    )
     seed.add_argument("--seed", type=int, default=42, help="random seed (42)")
     seed.add_argument("--jobs", type=_positive_int, default=2, help="scale: parallel COPY (2)")
     seed.add_argument("--chunk-size", type=_positive_int, default=5000, help=argparse.SUPPRESS)

@@ -42,7 +42,7 @@ def compute_rows(session: Session, client_id: uuid.UUID) -> dict[uuid.UUID, dict
     """Counts per scope (global sentinel + each assignee) straight from the lead table."""
     assignee = L.c.assignedToUserId
     stmt = (
-        sa.select(sa.func.grouping(assignee).label("g"), assignee, *cat.count_columns())
+        sa.select(sa.func.grouping(assignee).label("g"), assignee, *cat.count_columns(client_id))
         .where(L.c.clientId == client_id, cat.not_snoozed())
         .group_by(sa.func.grouping_sets(sa.tuple_(), sa.tuple_(assignee)))
     )

@@ -67,13 +67,15 @@ def user_session(user_id: uuid.UUID | str) -> Iterator[Session]:
     """A transaction in which Postgres sees the caller as ``auth.uid() = user_id``.
 
     ``set_config(..., true)`` is transaction-local, exactly like ``SET LOCAL``: nothing leaks
-    to the next user of the pooled connection.
+    to the next user of the pooled connection. JIT is off: these are short OLTP queries whose
+    compile time would dominate.
     """
     with Session(runtime_engine(), expire_on_commit=False) as session, session.begin():
         session.execute(
             text(
                 "SELECT set_config('role', 'authenticated', true),"
-                " set_config('request.jwt.claims', :claims, true)"
+                " set_config('request.jwt.claims', :claims, true),"
+                " set_config('jit', 'off', true)"
             ),
             {"claims": jwt_claims(user_id)},
         )

@@ -71,35 +71,34 @@ def last_ours() -> ColumnElement[Any]:
     return sa.func.coalesce(L.c.lastZrgOutboundAt, L.c.lastOutboundAt, EPOCH)
 
 
-def _non_blacklisted() -> ColumnElement[bool]:
+def _non_blacklisted(_client_id: Any = None) -> ColumnElement[bool]:
     return L.c.status.not_in(EXCLUDED_STATUSES)
 
 
-def _responses() -> ColumnElement[bool]:
+def _responses(_client_id: Any = None) -> ColumnElement[bool]:
     return sa.and_(L.c.lastInboundAt.is_not(None), L.c.lastInboundAt > last_ours())
 
 
-def _attention() -> ColumnElement[bool]:
+def _attention(_client_id: Any = None) -> ColumnElement[bool]:
     return sa.and_(_responses(), L.c.sentimentTag.in_(ATTENTION_TAGS), _non_blacklisted())
 
 
-def _previous_attention() -> ColumnElement[bool]:
+def _previous_attention(_client_id: Any = None) -> ColumnElement[bool]:
     return sa.and_(
         L.c.sentimentTag.in_(ATTENTION_TAGS), _non_blacklisted(), last_ours() >= L.c.lastInboundAt
     )
 
 
-def _needs_repair() -> ColumnElement[bool]:
+def _needs_repair(_client_id: Any = None) -> ColumnElement[bool]:
     return L.c.status == "needs_repair"
 
 
-def _ai_sent() -> ColumnElement[bool]:
-    return sa.exists(
-        sa.select(sa.literal(1))
-        .select_from(M)
-        .where(
-            M.c.leadId == L.c.id,
-            M.c.clientId == L.c.clientId,
+def _ai_sent(client_id: Any) -> ColumnElement[bool]:
+    # ``IN (uncorrelated subquery)`` runs once per statement as a hashed subplan instead of
+    # one correlated probe per lead (seconds instead of a minute at a million leads).
+    return L.c.id.in_(
+        sa.select(M.c.leadId).where(
+            M.c.clientId == client_id,
             M.c.channel == "email",
             M.c.direction == "outbound",
             M.c.source == "zrg",
@@ -109,20 +108,17 @@ def _ai_sent() -> ColumnElement[bool]:
     )
 
 
-def _ai_review() -> ColumnElement[bool]:
-    return sa.exists(
-        sa.select(sa.literal(1))
-        .select_from(D)
-        .where(
-            D.c.leadId == L.c.id,
-            D.c.clientId == L.c.clientId,
+def _ai_review(client_id: Any) -> ColumnElement[bool]:
+    return L.c.id.in_(
+        sa.select(D.c.leadId).where(
+            D.c.clientId == client_id,
             D.c.status == "pending",
             D.c.autoSendAction == "needs_review",
         )
     )
 
 
-def _total() -> ColumnElement[bool]:
+def _total(_client_id: Any = None) -> ColumnElement[bool]:
     return sa.true()
 
 
@@ -131,7 +127,8 @@ class Category:
     count_key: str
     list_filter: str | None
     label: str
-    where: Callable[[], ColumnElement[bool]]
+    where: Callable[[Any], ColumnElement[bool]]
+    """``where(client_id)``: the category's condition for leads of that workspace."""
 
 
 CATEGORIES: tuple[Category, ...] = (
@@ -163,15 +160,15 @@ COUNT_KEYS = (
 """The eight keys every counts payload carries (awaitingReply is derived)."""
 
 
-def filter_for(list_filter: str) -> ColumnElement[bool]:
+def filter_for(list_filter: str, client_id: Any) -> ColumnElement[bool]:
     """WHERE clause of a list filter (raises KeyError for an unknown filter)."""
-    return BY_FILTER[list_filter].where()
+    return BY_FILTER[list_filter].where(client_id)
 
 
-def count_columns() -> list[ColumnElement[Any]]:
+def count_columns(client_id: Any) -> list[ColumnElement[Any]]:
     """``COUNT(*) FILTER (WHERE <category>)`` for every category, labelled by count key."""
     return [
-        sa.func.count().filter(c.where()).label(c.count_key)
+        sa.func.count().filter(c.where(client_id)).label(c.count_key)
         if c.count_key != "total"
         else sa.func.count().label("total")
         for c in CATEGORIES

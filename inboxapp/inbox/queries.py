@@ -99,7 +99,7 @@ def _scope_filter(access: Access) -> list[Any]:
     return where
 
 
-def _extra_filters(params: ListParams) -> list[Any]:
+def _extra_filters(params: ListParams, client_id: uuid.UUID) -> list[Any]:
     where: list[Any] = []
     if params.q:
         if is_full_email(params.q):
@@ -117,13 +117,9 @@ def _extra_filters(params: ListParams) -> list[Any]:
             )
     if params.channel:
         where.append(
-            sa.exists(
-                sa.select(sa.literal(1))
-                .select_from(M)
-                .where(
-                    M.c.leadId == L.c.id,
-                    M.c.clientId == L.c.clientId,
-                    M.c.channel == params.channel,
+            L.c.id.in_(
+                sa.select(M.c.leadId).where(
+                    M.c.clientId == client_id, M.c.channel == params.channel
                 )
             )
         )
@@ -148,7 +144,11 @@ def _score_filter(score: str) -> Any:
 
 def list_statement(access: Access, params: ListParams) -> sa.Select[Any]:
     """The keyset page query: ``ORDER BY updatedAt DESC, id DESC`` with a strict tie-breaker."""
-    where = [*_scope_filter(access), cat.filter_for(params.filter), *_extra_filters(params)]
+    where = [
+        *_scope_filter(access),
+        cat.filter_for(params.filter, access.client_id),
+        *_extra_filters(params, access.client_id),
+    ]
     if params.cursor:
         where.append(
             sa.tuple_(L.c.updatedAt, L.c.id)
@@ -209,7 +209,7 @@ def fetch_page(session: Session, access: Access, params: ListParams) -> dict[str
 
 def counts_statement(access: Access) -> sa.Select[Any]:
     """Live counts for every category in one pass (the baseline the materialized rows beat)."""
-    return sa.select(*cat.count_columns()).where(*_scope_filter(access))
+    return sa.select(*cat.count_columns(access.client_id)).where(*_scope_filter(access))
 
 
 def fetch_live_counts(session: Session, access: Access) -> dict[str, int]:
