@@ -290,8 +290,11 @@ def build_parser() -> Parser:
     from inboxapp.counts.cli import register as register_counts
     from inboxapp.jobs.cli import register as register_jobs
 
+    from inboxapp.simulate import register as register_simulate
+
     register_jobs(sub)
     register_counts(sub)
+    register_simulate(sub)
     return parser
 
 

