@@ -289,7 +289,6 @@ def build_parser() -> Parser:
 
     from inboxapp.counts.cli import register as register_counts
     from inboxapp.jobs.cli import register as register_jobs
-
     from inboxapp.simulate import register as register_simulate
 
     register_jobs(sub)
