@@ -117,11 +117,7 @@ def _extra_filters(params: ListParams, client_id: uuid.UUID) -> list[Any]:
             )
     if params.channel:
         where.append(
-            L.c.id.in_(
-                sa.select(M.c.leadId).where(
-                    M.c.clientId == client_id, M.c.channel == params.channel
-                )
-            )
+            cat.lead_ids_where(M, M.c.clientId == client_id, M.c.channel == params.channel)
         )
     if params.sentiments:
         where.append(L.c.sentimentTag.in_(params.sentiments))
