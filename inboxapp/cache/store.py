@@ -141,6 +141,11 @@ class Cache:
             lock = f"{key}:lock"
             if self.client.set(lock, token, nx=True, px=self._lock_ttl_ms):
                 try:
+                    # Double-check: the previous holder may have stored the value between our
+                    # GET and our lock (it released the lock after writing).
+                    cached = self.raw_get(key)
+                    if cached is not None:
+                        return CacheResult(json.loads(cached), "hit")
                     value = compute()
                     self.client.set(key, json.dumps(value, default=str), ex=ttl_s)
                     return CacheResult(value, "miss")
