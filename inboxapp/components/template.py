@@ -1,6 +1,7 @@
 """``template``: register a page and wrap it in the shared layout (one place for the shell).
 
-``shell=True`` (default): navbar + sidebar + content column, for signed-in pages.
+``shell=True`` (default): navbar + sidebar + content column, for signed-in pages
+(``wide=True``: a wider column for dense, app-like screens such as the inbox).
 ``shell=False``: the centred sign-in layout.
 
 Note: the production backend logs "Page ... is being redefined with the same component" once
@@ -26,14 +27,22 @@ META = [
     {"name": "color-scheme", "content": "light"},
 ]
 
+# Dense screens (the inbox) use the width they get, with a little less padding.
+WIDE_CONTENT_STYLE: dict[str, Any] = {
+    **styles.content_style,
+    "max_width": "1680px",
+    "padding_x": ["12px", "16px", "20px"],
+    "padding_y": "16px",
+}
 
-def app_shell(content: rx.Component) -> rx.Component:
+
+def app_shell(content: rx.Component, *, wide: bool = False) -> rx.Component:
     return rx.box(
         navbar(),
         rx.hstack(
             sidebar(),
             rx.el.main(
-                rx.box(content, style=styles.content_style),
+                rx.box(content, style=WIDE_CONTENT_STYLE if wide else styles.content_style),
                 width="100%",
                 min_width="0",
             ),
@@ -63,14 +72,15 @@ def template(
     on_load: Any = None,
     *,
     shell: bool = True,
+    wide: bool = False,
 ) -> Callable[[PageFn], PageFn]:
     """Register ``route`` with ``title`` and ``on_load``, rendered inside the layout."""
 
     def decorator(page_content: PageFn) -> PageFn:
-        wrap = app_shell if shell else auth_shell
-
         def page() -> rx.Component:
-            return wrap(page_content())
+            if shell:
+                return app_shell(page_content(), wide=wide)
+            return auth_shell(page_content())
 
         page.__name__ = page_content.__name__
         page.__doc__ = page_content.__doc__

@@ -1,4 +1,4 @@
-"""Workspace page (/?clientId=<uuid>): the active workspace and a placeholder for the inbox."""
+"""Workspace page (/?clientId=<uuid>[&leadId=<uuid>]): the active workspace and its inbox."""
 
 from __future__ import annotations
 
@@ -12,70 +12,56 @@ from inboxapp.components.feedback import (
     notice_callout,
     page_spinner,
 )
+from inboxapp.components.inbox_tabs import awaiting_stat
 from inboxapp.components.template import template
 from inboxapp.components.testids import testid
+from inboxapp.pages.inbox import inbox_view
 from inboxapp.state.auth import HOME_ROUTE
-from inboxapp.state.workspace import WorkspaceState
+from inboxapp.state.inbox import InboxState
+from inboxapp.state.workspace import WorkspaceState, on_workspace_ready
+
+# The inbox loads once the page's workspace is settled (and again after each switch).
+on_workspace_ready(HOME_ROUTE, InboxState.workspace_ready)
 
 
 def workspace_header() -> rx.Component:
     return rx.hstack(
-        rx.vstack(
-            rx.text("Workspace", size="1", weight="medium", color=styles.SUBTLE_TEXT),
-            rx.hstack(
-                rx.heading(
-                    WorkspaceState.active_name,
-                    size="6",
-                    weight="bold",
-                    custom_attrs=testid("workspace-name"),
-                ),
-                rx.cond(WorkspaceState.loading, inline_spinner()),
-                align="center",
-                spacing="3",
+        rx.hstack(
+            rx.heading(
+                WorkspaceState.active_name,
+                size="5",
+                weight="bold",
+                truncate=True,
+                custom_attrs=testid("workspace-name"),
             ),
-            spacing="1",
+            rx.badge(
+                rx.icon("shield_check", size=12),
+                WorkspaceState.active_role,
+                variant="soft",
+                size="1",
+                radius="full",
+                custom_attrs=testid("workspace-role"),
+            ),
+            rx.cond(
+                InboxState.is_setter,
+                rx.text(
+                    "Showing the leads assigned to you",
+                    size="1",
+                    color=styles.SUBTLE_TEXT,
+                    custom_attrs=testid("setter-scope"),
+                ),
+            ),
+            rx.cond(WorkspaceState.loading, inline_spinner()),
+            align="center",
+            spacing="3",
+            min_width="0",
         ),
-        rx.badge(
-            rx.icon("shield_check", size=12),
-            WorkspaceState.active_role,
-            variant="soft",
-            size="2",
-            radius="full",
-            custom_attrs=testid("workspace-role"),
-        ),
+        awaiting_stat(),
         justify="between",
-        align="end",
+        align="center",
         width="100%",
         wrap="wrap",
         gap="3",
-    )
-
-
-def inbox_placeholder() -> rx.Component:
-    return rx.center(
-        rx.vstack(
-            rx.center(
-                rx.icon("mail_check", size=24, color=styles.ACCENT_TEXT),
-                width="52px",
-                height="52px",
-                border_radius="var(--radius-4)",
-                background_color=styles.ACCENT_SOFT_BG,
-            ),
-            rx.heading("Inbox arrives in the next release", size="4", weight="medium"),
-            rx.text(
-                "Conversations, drafts and assignments for ",
-                rx.text.strong(WorkspaceState.active_name),
-                " will show up here.",
-                size="2",
-                color=styles.MUTED_TEXT,
-                text_align="center",
-            ),
-            align="center",
-            spacing="3",
-            max_width="440px",
-        ),
-        style=styles.card_style,
-        padding="56px 24px",
     )
 
 
@@ -88,8 +74,8 @@ def workspace_view() -> rx.Component:
             ),
         ),
         workspace_header(),
-        inbox_placeholder(),
-        spacing="5",
+        inbox_view(),
+        spacing="3",
         width="100%",
         custom_attrs=testid("workspace-page"),
     )
@@ -105,7 +91,7 @@ def no_workspaces() -> rx.Component:
     )
 
 
-@template(route=HOME_ROUTE, title="Workspace", on_load=WorkspaceState.load)
+@template(route=HOME_ROUTE, title="Inbox", on_load=WorkspaceState.load, wide=True)
 def home() -> rx.Component:
     """Spinner until the first load ends, then the workspace (or the empty state)."""
     return rx.vstack(

@@ -4,6 +4,10 @@ The active workspace lives in the URL (``?clientId=<uuid>``). ``load`` (the page
 verifies the session, then a background task fetches ``me()`` without holding the state lock.
 Each load takes a new request number; a response for an older load is dropped, and only the
 latest load ends the loading flag (always, in ``finally``).
+
+A page that shows workspace data registers the event that loads it with
+:func:`on_workspace_ready`; it runs once the active workspace of that page is settled (and
+never for a dropped, older load).
 """
 
 from __future__ import annotations
@@ -36,12 +40,24 @@ ROLE_LABELS = {
     "CLIENT_PORTAL": "Client portal",
 }
 
+# Route -> event to run once ``fetch_workspaces`` has settled the active workspace there.
+_READY_EVENTS: dict[str, Any] = {}
+
 MSG_NO_ACCESS = "You don't have access to the workspace in that link, so we opened {name} instead."
 MSG_LOAD_FAILED = "We couldn't load your workspaces. Check your connection and reload the page."
 
 
 def workspace_url(client_id: str) -> str:
     return f"{HOME_ROUTE}?{urlencode({CLIENT_PARAM: client_id})}"
+
+
+def _route_key(path: str) -> str:
+    return path.rstrip("/") or "/"
+
+
+def on_workspace_ready(route: str, event: Any) -> None:
+    """Run ``event`` after each load of ``route`` that settled on an active workspace."""
+    _READY_EVENTS[_route_key(route)] = event
 
 
 def role_label(role: str) -> str:
@@ -83,6 +99,7 @@ class WorkspaceState(AuthState):
 
     _request: int = 0
     _requested: str = ""
+    _route: str = ""
     _loaded_for: str = ""
     _notice_for: str = ""
 
@@ -154,6 +171,7 @@ class WorkspaceState(AuthState):
             if self._loaded_for and self._loaded_for != user_id:
                 self._forget_workspaces()  # another user signed in in this tab
             self._requested = self.router.url.query_parameters.get(CLIENT_PARAM, "")
+            self._route = _route_key(self.router.url.path)
             handed_off = True
             yield WorkspaceState.fetch_workspaces
         except Exception:
@@ -168,10 +186,12 @@ class WorkspaceState(AuthState):
         """Fetch ``me()`` off the state lock; apply it only if no newer load started since."""
         async with self:
             request, requested, user_id = self._request, self._requested, self._user_id
+            route = self._route
         rows: list[dict[str, str]] | None = None
         profile: tuple[str, str] = ("", "")
         signed_out = False
         redirect_to = ""
+        settled = False
         try:
             if not user_id:
                 signed_out = True
@@ -196,9 +216,12 @@ class WorkspaceState(AuthState):
                         self._set_load_error(MSG_LOAD_FAILED)
                     else:
                         redirect_to = self._apply(user_id, rows, profile, requested)
+                        settled = not redirect_to and self.active_id != ""
                     self._set_loading(False)
         if redirect_to:
             yield rx.redirect(redirect_to, replace=True)
+        elif settled and route in _READY_EVENTS:
+            yield _READY_EVENTS[route]
 
     def _apply(
         self,
@@ -237,10 +260,20 @@ class WorkspaceState(AuthState):
 
     @rx.event
     def switch_workspace(self, client_id: str) -> Any:
-        """The workspace switcher: move the URL to ``?clientId=``; the load follows."""
+        """The workspace switcher: move the URL to ``?clientId=``; the load follows.
+
+        The switch takes a new request number: a load still in flight for an earlier choice is
+        dropped (it can no longer put its workspace back after this one was picked) and its
+        loading flag is released here; the load that the navigation starts owns the next one.
+        """
         row = next((r for r in self.workspaces if r["id"] == client_id), None)
-        if row is None or client_id == self.active_id:
+        if row is None:
             return None
+        in_url = self.router.url.query_parameters.get(CLIENT_PARAM, "")
+        if client_id == self.active_id and client_id == in_url:
+            return None
+        self._request = next(_REQUEST_NUMBERS)
+        self._set_loading(False)
         self._set_active(row)
         self._set_notice("")
         self._notice_for = ""

@@ -55,7 +55,7 @@ def test_sign_in_lands_on_the_workspace_page(page: Page) -> None:
     expect(workspace).to_be_visible()
     expect(page.get_by_test_id("workspace-name")).to_have_text(ws.name)
     expect(page.get_by_test_id("workspace-role")).to_have_text("Admin")
-    expect(workspace).to_contain_text("Inbox arrives in the next release")
+    expect(workspace.get_by_test_id("inbox-container")).to_be_visible()
     expect(page.get_by_test_id("loading-spinner")).to_have_count(0)
     expect(page.get_by_test_id("workspace-switcher")).to_have_value(str(ws.id))
     expect(page.get_by_test_id("workspace-notice")).to_have_count(0)

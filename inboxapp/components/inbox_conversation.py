@@ -1,0 +1,680 @@
+"""The open conversation: lead header and details, actions, the message thread, the pending AI
+draft and the reply box (Ctrl/Cmd+Enter sends).
+
+Write controls are rendered for roles that may write (everyone but CLIENT_PORTAL) and assignment
+for OWNER/ADMIN/INBOX_MANAGER only; the service layer and row level security enforce the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+from reflex.vars import ObjectVar
+from reflex.vars.function import FunctionStringVar
+
+from inboxapp import styles
+from inboxapp.components.inbox_styles import (
+    bubble_in_style,
+    bubble_out_style,
+    draft_card_style,
+    kbd_style,
+    message_body_style,
+    small_select_style,
+)
+from inboxapp.components.testids import testid
+from inboxapp.inbox.categories import LEAD_STATUSES, SENTIMENT_TAGS
+from inboxapp.state.inbox import SNOOZE_PRESETS, InboxState, status_label
+
+# At runtime InboxState's attributes are Vars and EventHandlers (``.length()``, ``.contains()``,
+# ``handler(arg)``, ``.debounce()``); mypy only sees their Python annotations.
+S: Any = InboxState
+
+# Ctrl/Cmd+Enter in the reply box submits its form, entirely in the browser (no event per key).
+SUBMIT_ON_CTRL_ENTER: Any = FunctionStringVar.create(
+    "((key, info) => { if (key === 'Enter' && (info.ctrl_key || info.meta_key)) {"
+    " const form = document.getElementById('reply-form');"
+    " if (form) { form.requestSubmit(); } } })"
+)
+
+L: Any = InboxState.lead
+
+
+def _channel_icon(channel: Any, size: int = 12) -> rx.Component:
+    return rx.match(
+        channel,
+        ("sms", rx.icon("message_square", size=size)),
+        ("linkedin", rx.icon("briefcase", size=size)),
+        rx.icon("mail", size=size),
+    )
+
+
+# ---------------------------------------------------------------------------------- header
+
+
+def _detail(icon: str, value: Any, label: str) -> rx.Component:
+    return rx.cond(
+        value != "",
+        rx.hstack(
+            rx.icon(icon, size=13, color=styles.SUBTLE_TEXT, aria_hidden="true"),
+            rx.text(value, size="1", color=styles.MUTED_TEXT, truncate=True),
+            align="center",
+            spacing="1",
+            max_width="260px",
+            title=label,
+        ),
+    )
+
+
+def lead_badges() -> rx.Component:
+    return rx.hstack(
+        rx.cond(
+            L["sentiment"] != "",
+            rx.badge(
+                L["sentiment"],
+                color_scheme=L["sentiment_color"],
+                variant="soft",
+                custom_attrs=testid("lead-sentiment"),
+            ),
+        ),
+        rx.badge(
+            L["status_label"],
+            variant="outline",
+            color_scheme="gray",
+            custom_attrs=testid("lead-status"),
+        ),
+        rx.cond(
+            L["snoozed_until"] != "",
+            rx.badge(
+                rx.icon("alarm_clock", size=12),
+                "Snoozed until ",
+                L["snoozed_until"],
+                color_scheme="purple",
+                variant="soft",
+                custom_attrs=testid("lead-snoozed"),
+            ),
+        ),
+        align="center",
+        spacing="2",
+        wrap="wrap",
+    )
+
+
+def lead_details() -> rx.Component:
+    return rx.hstack(
+        _detail("mail", L["email"], "Email"),
+        _detail("phone", L["phone"], "Phone"),
+        _detail("building_2", L["company"], "Company"),
+        _detail("megaphone", L["campaign"], "Campaign"),
+        _detail("star", L["score"], "Score"),
+        _detail("calendar_check", L["booked"], "Meeting booked"),
+        _detail("corner_down_left", L["last_inbound"], "Last reply from the lead"),
+        _detail("corner_up_right", L["last_outbound"], "Last message to the lead"),
+        spacing="3",
+        wrap="wrap",
+        row_gap="2px",
+        width="100%",
+        custom_attrs=testid("lead-details"),
+    )
+
+
+def lead_header() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.avatar(fallback=L["initials"], size="3", radius="full", variant="soft"),
+            rx.vstack(
+                rx.heading(
+                    L["name"],
+                    size="4",
+                    weight="bold",
+                    truncate=True,
+                    max_width="100%",
+                    custom_attrs=testid("lead-name"),
+                ),
+                lead_badges(),
+                spacing="1",
+                min_width="0",
+                flex="1",
+            ),
+            assign_control(),
+            rx.tooltip(
+                rx.icon_button(
+                    rx.icon("x", size=16),
+                    on_click=InboxState.close_conversation,
+                    variant="ghost",
+                    color_scheme="gray",
+                    size="2",
+                    aria_label="Close conversation",
+                    custom_attrs=testid("conversation-close"),
+                ),
+                content="Close (Esc)",
+            ),
+            align="start",
+            spacing="3",
+            width="100%",
+        ),
+        lead_details(),
+        spacing="2",
+        width="100%",
+    )
+
+
+# ---------------------------------------------------------------------------------- actions
+
+
+def _small_select(*children: rx.Component, **props: object) -> rx.Component:
+    return rx.el.select(*children, style=small_select_style, **props)
+
+
+def _assign_option(item: ObjectVar[dict[str, str]]) -> rx.Component:
+    return rx.el.option(item["name"], value=item["id"])
+
+
+def assign_control() -> rx.Component:
+    return rx.cond(
+        InboxState.can_manage,
+        rx.hstack(
+            rx.icon("user_round", size=14, color=styles.SUBTLE_TEXT, aria_hidden="true"),
+            _small_select(
+                rx.el.option("Unassigned", value=""),
+                rx.foreach(InboxState.assign_options, _assign_option),
+                value=L["assignee_id"],
+                width="auto",
+                max_width="220px",
+                on_change=InboxState.assign_to,
+                disabled=InboxState.busy != "",
+                aria_label="Assign to a setter",
+                title="Assign to a setter",
+                custom_attrs=testid("assign-select"),
+            ),
+            align="center",
+            spacing="1",
+        ),
+        rx.hstack(
+            rx.icon("user_round", size=14, color=styles.SUBTLE_TEXT, aria_hidden="true"),
+            rx.text(
+                rx.cond(L["assignee"] != "", L["assignee"], "Unassigned"),
+                size="1",
+                color=styles.MUTED_TEXT,
+            ),
+            align="center",
+            spacing="1",
+            custom_attrs=testid("lead-assignee"),
+        ),
+    )
+
+
+def action_bar() -> rx.Component:
+    busy = InboxState.busy != ""
+    return rx.hstack(
+        rx.button(
+            rx.icon("check_check", size=14),
+            "Mark read",
+            on_click=InboxState.mark_read,
+            loading=InboxState.busy == "mark_read",
+            disabled=busy | (L["unread"] == "0"),
+            variant="soft",
+            color_scheme="gray",
+            size="1",
+            height="30px",
+            title="Mark every message from the lead as read",
+            custom_attrs=testid("mark-read"),
+        ),
+        _small_select(
+            rx.el.option("Snooze…", value="", disabled=True, hidden=True),
+            *(
+                rx.el.option(label, value=key)
+                for key, label in SNOOZE_PRESETS.items()
+                if key != "clear"
+            ),
+            rx.cond(
+                L["snoozed_until"] != "",
+                rx.el.option(SNOOZE_PRESETS["clear"], value="clear"),
+            ),
+            value="",
+            width="128px",
+            on_change=InboxState.snooze,
+            disabled=busy,
+            aria_label="Snooze",
+            title="Hide from the inbox until…",
+            custom_attrs=testid("snooze-select"),
+        ),
+        _small_select(
+            rx.cond(
+                L["sentiment_known"] == "",
+                rx.el.option(
+                    rx.cond(L["sentiment"] != "", L["sentiment"], "No sentiment"),
+                    value=L["sentiment"],
+                    disabled=True,
+                ),
+            ),
+            *(rx.el.option(tag, value=tag) for tag in SENTIMENT_TAGS),
+            value=L["sentiment"],
+            width="176px",
+            on_change=InboxState.change_sentiment,
+            disabled=busy,
+            aria_label="Sentiment",
+            title="Sentiment",
+            custom_attrs=testid("sentiment-select"),
+        ),
+        _small_select(
+            rx.cond(
+                L["status_known"] == "",
+                rx.el.option(L["status_label"], value=L["status"], disabled=True),
+            ),
+            *(rx.el.option(status_label(s), value=s) for s in LEAD_STATUSES),
+            value=L["status"],
+            width="150px",
+            on_change=InboxState.change_status,
+            disabled=busy,
+            aria_label="Status",
+            title="Status",
+            custom_attrs=testid("status-select"),
+        ),
+        align="center",
+        spacing="2",
+        wrap="wrap",
+        width="100%",
+        custom_attrs=testid("conversation-actions"),
+    )
+
+
+def read_only_note() -> rx.Component:
+    return rx.hstack(
+        rx.icon("eye", size=14, color=styles.SUBTLE_TEXT),
+        rx.text(
+            "Read-only access: you can follow this conversation, but not reply or change it.",
+            size="1",
+            color=styles.MUTED_TEXT,
+        ),
+        align="center",
+        spacing="2",
+        width="100%",
+        custom_attrs=testid("read-only-note"),
+    )
+
+
+def action_error() -> rx.Component:
+    return rx.cond(
+        InboxState.action_error != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("circle_alert", size=16)),
+            rx.callout.text(InboxState.action_error),
+            rx.icon_button(
+                rx.icon("x", size=14),
+                on_click=InboxState.dismiss_action_error,
+                variant="ghost",
+                color_scheme="red",
+                size="1",
+                aria_label="Dismiss",
+                position="absolute",
+                right="10px",
+                top="50%",
+                transform="translateY(-50%)",
+            ),
+            color_scheme="red",
+            variant="surface",
+            size="1",
+            role="alert",
+            width="100%",
+            position="relative",
+            padding_right="40px",
+            custom_attrs=testid("action-error"),
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------- thread
+
+
+def message_item(m: ObjectVar[dict[str, str]]) -> rx.Component:
+    outbound = m["direction"] == "outbound"
+    return rx.flex(
+        rx.vstack(
+            rx.hstack(
+                _channel_icon(m["channel"]),
+                rx.text(m["sender"], size="1", weight="medium", color="var(--gray-12)"),
+                rx.text("·", size="1", color=styles.SUBTLE_TEXT),
+                rx.text(m["channel_label"], size="1", color=styles.SUBTLE_TEXT),
+                rx.text("·", size="1", color=styles.SUBTLE_TEXT),
+                rx.text(m["time"], size="1", color=styles.SUBTLE_TEXT, title=m["time_title"]),
+                rx.cond(
+                    m["unread"] != "",
+                    rx.badge("New", size="1", variant="solid", radius="full"),
+                ),
+                align="center",
+                spacing="1",
+                color=styles.SUBTLE_TEXT,
+            ),
+            rx.cond(
+                m["subject"] != "",
+                rx.text(m["subject"], size="2", weight="bold", color="var(--gray-12)"),
+            ),
+            rx.text(m["body"], style=message_body_style),
+            spacing="1",
+            style=bubble_in_style,
+            background_color=rx.cond(outbound, "var(--accent-3)", "var(--gray-3)"),
+            border_radius=rx.cond(
+                outbound,
+                bubble_out_style["border_radius"],
+                bubble_in_style["border_radius"],
+            ),
+        ),
+        justify=rx.cond(outbound, "end", "start"),
+        width="100%",
+        custom_attrs={"data-testid": "thread-message", "data-direction": m["direction"]},
+    )
+
+
+def draft_card() -> rx.Component:
+    d = InboxState.draft
+    busy = InboxState.busy != ""
+    return rx.box(
+        rx.hstack(
+            rx.icon("sparkles", size=14, color="var(--violet-11)"),
+            rx.text("AI draft", size="2", weight="bold", color="var(--violet-11)"),
+            rx.badge(d["action"], color_scheme="violet", variant="soft", size="1"),
+            rx.text(d["channel_label"], size="1", color=styles.SUBTLE_TEXT),
+            rx.spacer(),
+            rx.text(d["created"], size="1", color=styles.SUBTLE_TEXT),
+            align="center",
+            spacing="2",
+            width="100%",
+        ),
+        rx.cond(
+            InboxState.editing_draft,
+            rx.text_area(
+                id="draft-input",
+                key=d["id"],
+                default_value=InboxState.draft_text,
+                on_change=S.set_draft_text.debounce(250),
+                on_blur=InboxState.set_draft_text,
+                rows="5",
+                resize="vertical",
+                width="100%",
+                margin_top="8px",
+                aria_label="Edit the AI draft",
+                custom_attrs=testid("draft-input"),
+            ),
+            rx.text(d["body"], style=message_body_style, margin_top="6px"),
+        ),
+        rx.cond(
+            InboxState.can_write,
+            rx.hstack(
+                rx.button(
+                    rx.icon("send", size=14),
+                    rx.cond(InboxState.editing_draft, "Send edited", "Approve & send"),
+                    on_click=InboxState.approve_draft,
+                    loading=InboxState.busy == "approve",
+                    disabled=busy,
+                    color_scheme="violet",
+                    size="1",
+                    custom_attrs=testid("draft-approve"),
+                ),
+                rx.cond(
+                    InboxState.editing_draft,
+                    rx.hstack(
+                        rx.button(
+                            "Save draft",
+                            on_click=InboxState.save_draft,
+                            loading=InboxState.busy == "edit",
+                            disabled=busy,
+                            variant="soft",
+                            color_scheme="violet",
+                            size="1",
+                            custom_attrs=testid("draft-save"),
+                        ),
+                        rx.button(
+                            "Cancel",
+                            on_click=InboxState.cancel_edit_draft,
+                            variant="ghost",
+                            color_scheme="gray",
+                            size="1",
+                            custom_attrs=testid("draft-cancel"),
+                        ),
+                        spacing="2",
+                    ),
+                    rx.button(
+                        rx.icon("pencil", size=14),
+                        "Edit",
+                        on_click=InboxState.start_edit_draft,
+                        disabled=busy,
+                        variant="soft",
+                        color_scheme="violet",
+                        size="1",
+                        custom_attrs=testid("draft-edit"),
+                    ),
+                ),
+                rx.spacer(),
+                rx.button(
+                    rx.icon("x", size=14),
+                    "Reject",
+                    on_click=InboxState.reject_draft,
+                    loading=InboxState.busy == "reject",
+                    disabled=busy,
+                    variant="ghost",
+                    color_scheme="red",
+                    size="1",
+                    custom_attrs=testid("draft-reject"),
+                ),
+                align="center",
+                spacing="2",
+                width="100%",
+                margin_top="10px",
+            ),
+        ),
+        style=draft_card_style,
+        custom_attrs=testid("draft-card"),
+    )
+
+
+def thread() -> rx.Component:
+    return rx.box(
+        rx.vstack(
+            rx.cond(
+                S.messages.length() > 0,
+                rx.foreach(InboxState.messages, message_item),
+                rx.center(
+                    rx.text("No messages yet.", size="2", color=styles.SUBTLE_TEXT),
+                    padding="32px",
+                    width="100%",
+                ),
+            ),
+            rx.cond(S.draft.contains("id"), draft_card()),
+            spacing="3",
+            width="100%",
+            padding="16px 20px",
+        ),
+        id="thread",
+        flex="1",
+        min_height="0",
+        overflow_y="auto",
+        width="100%",
+        background_color="var(--gray-1)",
+        border_top="1px solid var(--gray-4)",
+        border_bottom="1px solid var(--gray-4)",
+        custom_attrs=testid("thread"),
+    )
+
+
+# ---------------------------------------------------------------------------------- reply
+
+
+def reply_box() -> rx.Component:
+    sending = InboxState.busy == "reply"
+    return rx.form(
+        rx.vstack(
+            rx.text_area(
+                id="reply-input",
+                name="body",
+                placeholder="Write a reply…",
+                rows="2",
+                resize="vertical",
+                width="100%",
+                on_key_down=SUBMIT_ON_CTRL_ENTER,
+                aria_label="Reply",
+                custom_attrs=testid("reply-input"),
+            ),
+            rx.hstack(
+                rx.hstack(
+                    rx.el.span("Ctrl", style=kbd_style),
+                    rx.text("+", size="1", color=styles.SUBTLE_TEXT),
+                    rx.el.span("Enter", style=kbd_style),
+                    rx.text("to send", size="1", color=styles.SUBTLE_TEXT),
+                    align="center",
+                    spacing="1",
+                ),
+                rx.spacer(),
+                rx.button(
+                    rx.icon("send", size=14),
+                    "Send",
+                    type="submit",
+                    loading=sending,
+                    disabled=InboxState.busy != "",
+                    size="2",
+                    custom_attrs=testid("reply-send"),
+                ),
+                align="center",
+                width="100%",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        id="reply-form",
+        key=InboxState.selected_id,
+        on_submit=InboxState.send_reply,
+        reset_on_submit=False,
+        padding="12px 20px 14px",
+        width="100%",
+        aria_label="Reply",
+    )
+
+
+# ---------------------------------------------------------------------------------- pane
+
+
+def conversation_view() -> rx.Component:
+    return rx.flex(
+        rx.vstack(
+            lead_header(),
+            rx.cond(InboxState.can_write, action_bar(), read_only_note()),
+            action_error(),
+            spacing="3",
+            padding="14px 20px 12px",
+            width="100%",
+        ),
+        thread(),
+        rx.cond(InboxState.can_write, reply_box()),
+        direction="column",
+        height="100%",
+        width="100%",
+        min_height="0",
+        custom_attrs={"data-testid": "conversation-view", "data-lead-id": L["id"]},
+    )
+
+
+def conversation_placeholder() -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.icon("messages_square", size=28, color=styles.SUBTLE_TEXT),
+            rx.text("Select a conversation", size="3", weight="medium"),
+            rx.hstack(
+                rx.el.span("j", style=kbd_style),
+                rx.el.span("k", style=kbd_style),
+                rx.text("to move through the list,", size="1", color=styles.SUBTLE_TEXT),
+                rx.el.span("r", style=kbd_style),
+                rx.text("to reply", size="1", color=styles.SUBTLE_TEXT),
+                align="center",
+                spacing="1",
+            ),
+            align="center",
+            spacing="2",
+        ),
+        height="100%",
+        min_height="240px",
+        width="100%",
+        custom_attrs=testid("conversation-placeholder"),
+    )
+
+
+def conversation_skeleton() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.skeleton(rx.box(width="40px", height="40px", border_radius="50%")),
+            rx.vstack(
+                rx.skeleton(rx.box(width="180px", height="18px")),
+                rx.skeleton(rx.box(width="260px", height="12px")),
+                spacing="2",
+            ),
+            spacing="3",
+        ),
+        rx.skeleton(rx.box(width="70%", height="64px")),
+        rx.skeleton(rx.box(width="55%", height="48px"), align_self="end"),
+        rx.skeleton(rx.box(width="65%", height="56px")),
+        spacing="4",
+        padding="20px",
+        width="100%",
+        aria_busy="true",
+        custom_attrs=testid("conversation-skeleton"),
+    )
+
+
+def conversation_error() -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.icon("message_square_off", size=24, color=styles.SUBTLE_TEXT),
+            rx.text(
+                InboxState.conversation_error,
+                size="2",
+                color=styles.MUTED_TEXT,
+                text_align="center",
+                role="alert",
+            ),
+            rx.hstack(
+                rx.button(
+                    "Try again",
+                    on_click=InboxState.load_conversation,
+                    variant="soft",
+                    size="1",
+                ),
+                rx.button(
+                    "Close",
+                    on_click=InboxState.close_conversation,
+                    variant="ghost",
+                    color_scheme="gray",
+                    size="1",
+                ),
+                spacing="2",
+            ),
+            align="center",
+            spacing="3",
+            max_width="340px",
+        ),
+        height="100%",
+        min_height="240px",
+        width="100%",
+        custom_attrs=testid("conversation-error"),
+    )
+
+
+def conversation_pane() -> rx.Component:
+    return rx.box(
+        rx.cond(
+            InboxState.selected_id == "",
+            conversation_placeholder(),
+            rx.cond(
+                InboxState.conversation_error != "",
+                conversation_error(),
+                rx.cond(
+                    InboxState.conversation_loaded,
+                    conversation_view(),
+                    conversation_skeleton(),
+                ),
+            ),
+        ),
+        flex="1",
+        min_width="0",
+        height=["auto", "auto", "100%"],
+        min_height="0",
+        custom_attrs=testid("conversation-pane"),
+    )

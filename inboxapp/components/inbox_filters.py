@@ -1,0 +1,202 @@
+"""The list toolbar: search (debounced, 3+ characters), channel, sentiment tags, campaign and
+score filters, "Clear", and the ``loading-spinner`` while a list or counts load is in flight.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+from reflex.vars import ObjectVar
+
+from inboxapp import styles
+from inboxapp.components.inbox_styles import small_select_style
+from inboxapp.components.testids import testid
+from inboxapp.inbox.categories import SENTIMENT_TAGS
+from inboxapp.state.inbox import CHANNEL_OPTIONS, SCORE_OPTIONS, InboxState
+
+# At runtime InboxState's attributes are Vars and EventHandlers (``.length()``, ``.contains()``,
+# ``handler(arg)``, ``.debounce()``); mypy only sees their Python annotations.
+S: Any = InboxState
+
+SEARCH_DEBOUNCE_MS = 350
+
+
+def _option(item: ObjectVar[dict[str, str]]) -> rx.Component:
+    return rx.el.option(item["label"], value=item["value"])
+
+
+def _campaign_option(item: ObjectVar[dict[str, str]]) -> rx.Component:
+    return rx.el.option(item["name"], value=item["id"])
+
+
+def _highlight(value: Any) -> dict[str, Any]:
+    """A filter in use is tinted with the accent colour."""
+    on = value != ""
+    return {
+        "border_color": rx.cond(on, "var(--accent-8)", "var(--gray-7)"),
+        "background_color": rx.cond(on, "var(--accent-2)", styles.SURFACE_BG),
+        "color": rx.cond(on, "var(--accent-12)", "var(--gray-12)"),
+    }
+
+
+def _select(
+    value: Any,
+    on_change: Any,
+    placeholder: str,
+    options: list[dict[str, str]],
+    label: str,
+    test_id: str,
+) -> rx.Component:
+    return rx.el.select(
+        rx.el.option(placeholder, value=""),
+        *(rx.el.option(o["label"], value=o["value"]) for o in options),
+        value=value,
+        on_change=on_change,
+        aria_label=label,
+        title=label,
+        style=small_select_style,
+        **_highlight(value),
+        custom_attrs=testid(test_id),
+    )
+
+
+def search_box() -> rx.Component:
+    return rx.input(
+        rx.input.slot(rx.icon("search", size=14)),
+        id="inbox-search",
+        type="search",
+        placeholder="Search name, email or phone",
+        on_change=S.set_search.debounce(SEARCH_DEBOUNCE_MS),
+        aria_label="Search conversations",
+        auto_complete="off",
+        size="2",
+        width=["100%", "100%", "260px"],
+        custom_attrs=testid("inbox-search"),
+    )
+
+
+def _sentiment_item(tag: str) -> rx.Component:
+    return rx.el.label(
+        rx.checkbox(
+            checked=S.sentiment_filter.contains(tag),
+            on_change=lambda checked: S.toggle_sentiment(tag, checked),
+            size="1",
+        ),
+        rx.text(tag, size="2"),
+        display="flex",
+        align_items="center",
+        gap="8px",
+        padding="4px 6px",
+        border_radius="var(--radius-2)",
+        cursor="pointer",
+        _hover={"background_color": "var(--gray-3)"},
+        custom_attrs=testid("sentiment-option-" + tag.lower().replace(" ", "-")),
+    )
+
+
+def sentiment_filter() -> rx.Component:
+    active = S.sentiment_filter.length() > 0
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.el.button(
+                InboxState.sentiment_summary,
+                type="button",
+                aria_label="Filter by sentiment",
+                title="Sentiment",
+                style=small_select_style,
+                **_highlight(rx.cond(active, "on", "")),
+                custom_attrs=testid("sentiment-filter"),
+            ),
+        ),
+        rx.popover.content(
+            rx.grid(
+                *(_sentiment_item(tag) for tag in SENTIMENT_TAGS),
+                columns="2",
+                spacing="1",
+                width="360px",
+            ),
+            size="1",
+            align="start",
+        ),
+    )
+
+
+def campaign_filter() -> rx.Component:
+    value = InboxState.campaign_filter
+    return rx.cond(
+        S.campaigns.length() > 0,
+        rx.el.select(
+            rx.el.option("All campaigns", value=""),
+            rx.foreach(InboxState.campaigns, _campaign_option),
+            value=value,
+            on_change=InboxState.set_campaign_filter,
+            aria_label="Filter by campaign",
+            title="Campaign",
+            style=small_select_style,
+            **_highlight(value),
+            custom_attrs=testid("campaign-filter"),
+        ),
+    )
+
+
+def inbox_filters() -> rx.Component:
+    return rx.hstack(
+        search_box(),
+        rx.cond(
+            InboxState.search_hint != "",
+            rx.text(
+                InboxState.search_hint,
+                size="1",
+                color=styles.SUBTLE_TEXT,
+                custom_attrs=testid("search-hint"),
+            ),
+        ),
+        _select(
+            InboxState.channel_filter,
+            InboxState.set_channel_filter,
+            "All channels",
+            CHANNEL_OPTIONS,
+            "Filter by channel",
+            "channel-filter",
+        ),
+        sentiment_filter(),
+        campaign_filter(),
+        _select(
+            InboxState.score_filter,
+            InboxState.set_score_filter,
+            "Any score",
+            SCORE_OPTIONS,
+            "Filter by score",
+            "score-filter",
+        ),
+        rx.cond(
+            InboxState.filters_active,
+            rx.button(
+                rx.icon("x", size=14),
+                "Clear",
+                on_click=InboxState.clear_filters,
+                variant="ghost",
+                color_scheme="gray",
+                size="1",
+                custom_attrs=testid("clear-filters"),
+            ),
+        ),
+        rx.spacer(),
+        rx.cond(
+            InboxState.loading_any,
+            rx.hstack(
+                rx.spinner(size="2"),
+                rx.text("Updating…", size="1", color=styles.SUBTLE_TEXT),
+                align="center",
+                spacing="2",
+                role="status",
+                aria_live="polite",
+                custom_attrs=testid("loading-spinner"),
+            ),
+        ),
+        align="center",
+        spacing="2",
+        wrap="wrap",
+        width="100%",
+    )

@@ -1,0 +1,105 @@
+"""Filter tabs with count badges, plus the derived "Awaiting reply" figure.
+
+Each tab is ``filter-tab-<countKey>`` and holds ``count-<countKey>`` (the number only) once the
+counts of the shown workspace are known; a skeleton stands in before that.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from inboxapp import styles
+from inboxapp.components.testids import testid
+from inboxapp.state.inbox import AWAITING_TAB, LIST_TABS, InboxState, Tab
+from inboxapp.state.workspace import WorkspaceState
+
+# At runtime InboxState's attributes are Vars and EventHandlers (``.length()``, ``.contains()``,
+# ``handler(arg)``, ``.debounce()``); mypy only sees their Python annotations.
+S: Any = InboxState
+
+
+def _counts_shown() -> Any:
+    return InboxState.counts_loaded & (InboxState.inbox_client == WorkspaceState.active_id)
+
+
+def count_badge(key: str, active: Any = False) -> rx.Component:
+    urgent = key == "requiresAttention"
+    return rx.cond(
+        _counts_shown(),
+        rx.badge(
+            InboxState.counts[key],
+            variant=rx.cond(active, "solid", "soft"),
+            color_scheme=rx.cond(
+                active | (urgent & (InboxState.counts[key] > 0)), "indigo", "gray"
+            ),
+            radius="full",
+            size="1",
+            min_width="22px",
+            justify_content="center",
+            font_variant_numeric="tabular-nums",
+            custom_attrs=testid(f"count-{key}"),
+        ),
+        rx.skeleton(rx.box(width="22px", height="18px"), loading=True),
+    )
+
+
+def tab_button(tab: Tab) -> rx.Component:
+    active = InboxState.tab == tab.key
+    return rx.el.button(
+        rx.text(tab.label, size="2", weight=rx.cond(active, "medium", "regular")),
+        count_badge(tab.key, active),
+        on_click=S.select_tab(tab.key),
+        title=tab.title,
+        role="tab",
+        aria_selected=active,
+        type="button",
+        display="inline-flex",
+        align_items="center",
+        gap="8px",
+        height="32px",
+        padding="0 10px",
+        border_radius="var(--radius-3)",
+        border="none",
+        cursor="pointer",
+        white_space="nowrap",
+        color=rx.cond(active, styles.ACCENT_TEXT, "var(--gray-11)"),
+        background_color=rx.cond(active, styles.ACCENT_SOFT_BG, "transparent"),
+        _hover={"background_color": rx.cond(active, "var(--accent-4)", "var(--gray-3)")},
+        _focus_visible={"outline": "none", "box_shadow": styles.FOCUS_RING},
+        custom_attrs=testid(f"filter-tab-{tab.key}"),
+    )
+
+
+def awaiting_stat() -> rx.Component:
+    """``awaitingReply`` has no list of its own: a figure, not a tab."""
+    return rx.tooltip(
+        rx.hstack(
+            rx.icon("hourglass", size=14, color=styles.SUBTLE_TEXT),
+            rx.text(AWAITING_TAB.label, size="2", color=styles.MUTED_TEXT, white_space="nowrap"),
+            count_badge(AWAITING_TAB.key),
+            align="center",
+            spacing="2",
+            padding="0 10px",
+            height="32px",
+            border="1px dashed var(--gray-6)",
+            border_radius="var(--radius-3)",
+            aria_label=AWAITING_TAB.title,
+            custom_attrs=testid(f"filter-tab-{AWAITING_TAB.key}"),
+        ),
+        content=AWAITING_TAB.title,
+    )
+
+
+def inbox_tabs() -> rx.Component:
+    """The seven list tabs (the "Awaiting reply" figure sits in the page header)."""
+    return rx.hstack(
+        *(tab_button(tab) for tab in LIST_TABS),
+        role="tablist",
+        aria_label="Inbox filters",
+        spacing="1",
+        wrap="wrap",
+        align="center",
+        width="100%",
+    )

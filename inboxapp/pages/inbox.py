@@ -1,0 +1,58 @@
+"""The inbox of the active workspace: tabs with counts, the toolbar, then the list and the open
+conversation side by side. One ``inbox-container`` for the page's whole life: workspace
+switches, loads and errors only swap what is inside it.
+
+Routing: the workspace page (``/``, see ``pages/home.py``) hosts it; the inbox loads once the
+workspace is settled (``on_workspace_ready``).
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from inboxapp.components.inbox_conversation import conversation_pane
+from inboxapp.components.inbox_filters import inbox_filters
+from inboxapp.components.inbox_list import conversation_list
+from inboxapp.components.inbox_styles import PANES_HEIGHT, PANES_MIN_HEIGHT, inbox_card_style
+from inboxapp.components.inbox_tabs import inbox_tabs
+from inboxapp.components.testids import testid
+from inboxapp.state.inbox import InboxState
+
+
+def counts_error() -> rx.Component:
+    return rx.cond(
+        InboxState.counts_error != "",
+        rx.hstack(
+            rx.icon("triangle_alert", size=14, color="var(--amber-11)"),
+            rx.text(InboxState.counts_error, size="1", color="var(--amber-11)"),
+            rx.button(
+                "Retry",
+                on_click=InboxState.retry,
+                variant="ghost",
+                size="1",
+                color_scheme="amber",
+            ),
+            align="center",
+            spacing="2",
+            custom_attrs=testid("counts-error"),
+        ),
+    )
+
+
+def inbox_view() -> rx.Component:
+    return rx.vstack(
+        inbox_tabs(),
+        counts_error(),
+        inbox_filters(),
+        rx.flex(
+            conversation_list(),
+            conversation_pane(),
+            flex_direction=["column", "column", "row"],
+            height=["auto", "auto", PANES_HEIGHT],
+            min_height=PANES_MIN_HEIGHT,
+            style=inbox_card_style,
+        ),
+        spacing="3",
+        width="100%",
+        custom_attrs=testid("inbox-container"),
+    )
