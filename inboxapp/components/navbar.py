@@ -1,4 +1,4 @@
-"""Top bar: app name, workspace switcher, user menu."""
+"""Top bar: app name, workspace switcher, the admins' Jobs link, user menu."""
 
 from __future__ import annotations
 
@@ -6,8 +6,33 @@ import reflex as rx
 
 from inboxapp import styles
 from inboxapp.components.brand import brand
+from inboxapp.components.testids import testid
 from inboxapp.components.user_menu import user_menu
 from inboxapp.components.workspace_switcher import workspace_switcher
+from inboxapp.state.workspace import ROLE_LABELS, WorkspaceState
+
+
+def jobs_link() -> rx.Component:
+    """The "Jobs" link, for owners and admins of the active workspace (the page checks too).
+
+    ``active_role`` holds the role's label; labels map one-to-one to roles.
+    """
+    is_admin = (WorkspaceState.active_role == ROLE_LABELS["OWNER"]) | (
+        WorkspaceState.active_role == ROLE_LABELS["ADMIN"]
+    )
+    return rx.cond(
+        is_admin & (WorkspaceState.active_id != ""),
+        rx.link(
+            rx.hstack(rx.icon("activity", size=14), rx.text("Jobs"), align="center", spacing="1"),
+            href=f"/jobs?clientId={WorkspaceState.active_id}",
+            size="2",
+            weight="medium",
+            underline="hover",
+            color="var(--gray-12)",
+            title="Background jobs of this workspace",
+            custom_attrs=testid("nav-jobs"),
+        ),
+    )
 
 
 def navbar() -> rx.Component:
@@ -19,7 +44,7 @@ def navbar() -> rx.Component:
                 align="center",
                 spacing="4",
             ),
-            user_menu(),
+            rx.hstack(jobs_link(), user_menu(), align="center", spacing="4"),
             align="center",
             justify="between",
             height="100%",

@@ -1,0 +1,122 @@
+"""Background jobs page (/jobs?clientId=<uuid>): job status of the workspace, live (admins).
+
+The page's ``on_load`` is the workspace load; once it settles the workspace,
+``JobsState.workspace_ready`` checks the role and starts the bounded live poller
+(see :mod:`inboxapp.state.jobs`).
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from inboxapp import styles
+from inboxapp.components.feedback import empty_state, error_callout, page_spinner
+from inboxapp.components.jobs_table import (
+    dead_letter_hint,
+    forbidden_state,
+    jobs_error,
+    jobs_loading,
+    jobs_table,
+    live_indicator,
+    shown_here,
+    unavailable_notice,
+)
+from inboxapp.components.template import template
+from inboxapp.components.testids import testid
+from inboxapp.state.jobs import JOBS_ROUTE, JobsState
+from inboxapp.state.workspace import WorkspaceState, on_workspace_ready
+
+on_workspace_ready(JOBS_ROUTE, JobsState.workspace_ready)
+
+
+def jobs_header() -> rx.Component:
+    return rx.hstack(
+        rx.vstack(
+            rx.heading("Background jobs", size="5", weight="bold"),
+            rx.text(
+                WorkspaceState.active_name,
+                size="2",
+                color=styles.MUTED_TEXT,
+                custom_attrs=testid("jobs-workspace"),
+            ),
+            spacing="1",
+            min_width="0",
+        ),
+        rx.hstack(
+            rx.cond(shown_here() & ~JobsState.jobs_forbidden, live_indicator()),
+            rx.link(
+                rx.hstack(rx.icon("arrow_left", size=14), rx.text("Inbox"), align="center"),
+                href=f"/?clientId={WorkspaceState.active_id}",
+                size="2",
+                custom_attrs=testid("jobs-back"),
+            ),
+            align="center",
+            spacing="4",
+        ),
+        justify="between",
+        align="center",
+        width="100%",
+        wrap="wrap",
+        gap="3",
+    )
+
+
+def jobs_view() -> rx.Component:
+    return rx.vstack(
+        jobs_header(),
+        rx.cond(
+            shown_here() & JobsState.jobs_forbidden,
+            forbidden_state(),
+            rx.cond(
+                shown_here() & JobsState.jobs_loaded,
+                rx.vstack(
+                    rx.cond(JobsState.status_unavailable, unavailable_notice()),
+                    jobs_error(),
+                    jobs_table(),
+                    rx.cond(JobsState.has_dead_letters, dead_letter_hint()),
+                    rx.text(
+                        "Queue depth counts queued and running jobs; dead-lettered jobs failed "
+                        "every attempt. Times are relative to now.",
+                        size="1",
+                        color=styles.SUBTLE_TEXT,
+                    ),
+                    spacing="3",
+                    width="100%",
+                ),
+                rx.vstack(jobs_error(), jobs_loading(), width="100%"),
+            ),
+        ),
+        spacing="4",
+        width="100%",
+        custom_attrs=testid("jobs-page"),
+    )
+
+
+@template(route=JOBS_ROUTE, title="Jobs", on_load=WorkspaceState.load, wide=True)
+def jobs() -> rx.Component:
+    """Spinner until the workspace is known, then the jobs view (or the empty state)."""
+    return rx.vstack(
+        rx.cond(
+            WorkspaceState.load_error != "",
+            error_callout(WorkspaceState.load_error, "workspace-error"),
+        ),
+        rx.cond(
+            WorkspaceState.show_spinner,
+            page_spinner("Loading your workspace…"),
+            rx.cond(
+                WorkspaceState.active_id != "",
+                jobs_view(),
+                rx.cond(
+                    WorkspaceState.ready,
+                    empty_state(
+                        "users",
+                        "You're not part of a workspace yet",
+                        "Job status is shown per workspace.",
+                        "empty-state",
+                    ),
+                ),
+            ),
+        ),
+        spacing="4",
+        width="100%",
+    )
