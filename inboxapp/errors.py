@@ -29,3 +29,9 @@ class NotFound(AppError):
 
 class Conflict(AppError):
     status = 409
+
+
+def reject_nul(value: str | None, name: str) -> None:
+    """PostgreSQL text cannot hold NUL characters: refuse them as bad input, not a 500."""
+    if value and "\x00" in value:
+        raise BadRequest("INVALID_CHARACTERS", f"{name} contains a NUL character")

@@ -91,7 +91,7 @@ def test_reply_writes_message_updates_rollups_and_leaves_responses(ws, changed) 
 
 def test_bad_reply_changes_nothing(ws, changed) -> None:
     lead = f.create_lead(ws["client"])
-    for body in ("", "   ", "x" * 10_001):
+    for body in ("", "   ", "x" * 10_001, "nul\x00byte"):
         with pytest.raises(BadRequest):
             actions.reply(ws["owner"].id, ws["client"].id, lead.id, body)
     assert _lead_row(lead.id).lastOutboundAt is None

@@ -186,6 +186,7 @@ def test_search_and_extra_filters() -> None:
         ({"sentiment": "Happy"}, "INVALID_SENTIMENT"),
         ({"score": "5"}, "INVALID_SCORE"),
         ({"campaign_id": "nope"}, "INVALID_CAMPAIGNID"),
+        ({"q": "00\x00"}, "INVALID_CHARACTERS"),
     ],
 )
 def test_bad_parameters_are_clear_errors(kwargs, code) -> None:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from inboxapp.db.engine import user_session
-from inboxapp.errors import BadRequest, Forbidden, NotFound
+from inboxapp.errors import BadRequest, Forbidden, NotFound, reject_nul
 from inboxapp.inbox.categories import (
     LEAD_STATUSES,
     POSITIVE_TAGS,
@@ -55,6 +55,7 @@ def _lead(s: Session, access: Access, lead_id: uuid.UUID) -> Any:
 
 
 def _clean_body(body: str) -> str:
+    reject_nul(body, "message")
     text = (body or "").strip()
     if not text:
         raise BadRequest("EMPTY_BODY", "write a message first")

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from inboxapp.errors import BadRequest
+from inboxapp.errors import BadRequest, reject_nul
 from inboxapp.inbox.categories import BY_FILTER, SENTIMENT_TAGS
 
 DEFAULT_LIMIT = 50
@@ -88,6 +88,11 @@ def parse_list_params(
     score: str | None = None,
 ) -> ListParams:
     """Validate raw (string) parameters; raise :class:`BadRequest` with a clear code."""
+    raw_values = {"filter": filter, "cursor": cursor, "q": q, "channel": channel, "score": score}
+    raw_values["campaignId"] = campaign_id
+    raw_values["sentiment"] = sentiment if isinstance(sentiment, str) else None
+    for name, value in raw_values.items():
+        reject_nul(value, name)
     name = (filter or "all").strip()
     if name not in BY_FILTER:
         allowed = ", ".join(sorted(BY_FILTER))
