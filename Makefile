@@ -15,12 +15,15 @@ export REFLEX_SHOW_BUILT_WITH_REFLEX := false
 export NPM_CONFIG_REGISTRY := https://registry.npmjs.org/
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run dev test lint format typecheck build pytest chromium browser-deps clean seed-scale bench
+.PHONY: help setup run dev test lint format typecheck build pytest chromium browser-deps clean seed-scale bench \
+	switch-stress release-check
 
 help:
 	@echo "make run   - the app with demo data on http://127.0.0.1:3000 (embedded Postgres/Redis unless DATABASE_URL/REDIS_URL are set)"
 	@echo "make dev   - the same with hot reload"
 	@echo "make test  - every quality gate: lint, typecheck, build, tests"
+	@echo "make switch-stress - 200 fast workspace switches in Chromium against URL=$(URL)"
+	@echo "make release-check - make test + switch stress on a fresh prod build + quick benchmarks"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +66,24 @@ pytest: setup chromium
 	$(BIN)/pytest
 
 test: lint typecheck build pytest
+
+# Testers: fast workspace switches against a running app (see README "Switch stress").
+URL ?= http://127.0.0.1:3000
+STRESS_USER ?= morgan@agency.demo
+STRESS_SWITCHES ?= 200
+STRESS_PAGES ?= inbox,analytics
+STRESS_ARGS ?=
+
+switch-stress: setup chromium
+	@printf '%s\n' "$${DEMO_PASSWORD:-inbox-demo-2026}" | $(BIN)/python -m inboxapp.tools.switch_stress \
+		--url $(URL) --user $(STRESS_USER) --password-stdin --switches $(STRESS_SWITCHES) \
+		--pages $(STRESS_PAGES) $(STRESS_ARGS)
+
+# The release gate: writes docs/release-report.md (RELEASE_ARGS="--skip tests" etc.).
+RELEASE_ARGS ?=
+
+release-check: setup chromium
+	$(BIN)/python -m inboxapp.tools.release_check $(RELEASE_ARGS)
 
 seed-scale: setup
 	$(BIN)/python -m inboxapp seed --scale --leads 1000000

@@ -287,6 +287,7 @@ def build_parser() -> Parser:
     seed.add_argument("--chunk-size", type=_positive_int, default=5000, help=argparse.SUPPRESS)
     seed.set_defaults(func=cmd_seed)
 
+    from inboxapp.analytics.cli import register as register_analytics
     from inboxapp.counts.cli import register as register_counts
     from inboxapp.jobs.cli import register as register_jobs
     from inboxapp.simulate import register as register_simulate
@@ -294,6 +295,7 @@ def build_parser() -> Parser:
     register_jobs(sub)
     register_counts(sub)
     register_simulate(sub)
+    register_analytics(sub)
     return parser
 
 

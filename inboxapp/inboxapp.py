@@ -12,6 +12,7 @@ import reflex as rx
 
 from inboxapp import pages, styles
 from inboxapp.api.app import create_api
+from inboxapp.observability.reflex_hooks import install as install_event_hooks
 
 __all__ = ["app", "pages"]
 
@@ -20,3 +21,5 @@ app = rx.App(
     api_transformer=create_api(),
     head_components=[rx.el.link(rel="icon", href="/favicon.ico")],
 )
+# Log context for every Reflex event; the loop detector only with INBOXAPP_DEBUG_LOOPS=1.
+install_event_hooks(app)

@@ -13,11 +13,13 @@ from inboxapp.config import get_settings
 from inboxapp.jobs.tasks import install_hooks
 from inboxapp.logs import configure_logging
 
+from .analytics_routes import router as analytics_router
 from .auth_routes import router as auth_router
 from .deps import bind_route_context
 from .errors import register_error_handlers
 from .inbox_routes import router as inbox_router
 from .jobs_routes import router as jobs_router
+from .metrics_routes import router as metrics_router
 from .middleware import RequestContextMiddleware
 
 
@@ -34,7 +36,9 @@ def create_api() -> FastAPI:
     api.add_middleware(RequestContextMiddleware)
     api.include_router(auth_router)
     api.include_router(inbox_router)
+    api.include_router(analytics_router)
     api.include_router(jobs_router)
+    api.include_router(metrics_router)
     install_hooks()
 
     @api.get("/api/health")

@@ -24,6 +24,7 @@ import redis
 
 from inboxapp.config import get_settings
 from inboxapp.logs import get_logger
+from inboxapp.observability.metrics import observe_cache_error
 
 CacheStatus = Literal["hit", "miss", "bypass"]
 log = get_logger(__name__)
@@ -73,6 +74,7 @@ class Cache:
         return self._client is not None and time.monotonic() >= self._down_until
 
     def _failed(self, exc: Exception) -> None:
+        observe_cache_error()
         now = time.monotonic()
         with self._guard:
             self._down_until = now + self._cooldown_s

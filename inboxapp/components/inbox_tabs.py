@@ -92,10 +92,65 @@ def awaiting_stat() -> rx.Component:
     )
 
 
+_LIVE_LOOK = {
+    # status: (dot colour, label, tooltip)
+    "live": ("var(--grass-9)", "Live", "Live: changes appear as they happen."),
+    "reconnecting": (
+        "var(--amber-9)",
+        "Reconnecting…",
+        "Live updates are reconnecting; the inbox refreshes once they are back.",
+    ),
+    "connecting": ("var(--gray-8)", "Connecting…", "Connecting live updates…"),
+    "offline": (
+        "var(--gray-8)",
+        "Offline",
+        "Live updates are off. Reload the page to turn them back on.",
+    ),
+}
+
+
+def _live_pick(index: int) -> Any:
+    """The look of the current ``live_status`` (column ``index`` of ``_LIVE_LOOK``)."""
+    return rx.match(
+        InboxState.live_status,
+        *((status, look[index]) for status, look in _LIVE_LOOK.items()),
+        _LIVE_LOOK["connecting"][index],
+    )
+
+
+def live_indicator() -> rx.Component:
+    """A small live / reconnecting badge; ``data-state`` carries ``InboxState.live_status``."""
+    return rx.cond(
+        InboxState.live_status != "",
+        rx.hstack(
+            rx.box(
+                width="8px",
+                height="8px",
+                min_width="8px",
+                border_radius="50%",
+                background_color=_live_pick(0),
+                aria_hidden="true",
+            ),
+            rx.text(_live_pick(1), size="1", color=styles.SUBTLE_TEXT, white_space="nowrap"),
+            align="center",
+            spacing="1",
+            padding="0 6px",
+            height="32px",
+            title=_live_pick(2),
+            role="status",
+            aria_live="polite",
+            custom_attrs={"data-testid": "live-indicator", "data-state": InboxState.live_status},
+        ),
+    )
+
+
 def inbox_tabs() -> rx.Component:
-    """The seven list tabs (the "Awaiting reply" figure sits in the page header)."""
+    """The seven list tabs (the "Awaiting reply" figure sits in the page header) and the
+    live-updates indicator at the end of the row."""
     return rx.hstack(
         *(tab_button(tab) for tab in LIST_TABS),
+        rx.spacer(),
+        live_indicator(),
         role="tablist",
         aria_label="Inbox filters",
         spacing="1",

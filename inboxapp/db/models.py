@@ -362,3 +362,7 @@ class InboxCountsDirty(SQLModel, table=True):
         default=None,
         sa_column=sa.Column(sa.BigInteger, nullable=False, server_default=DIRTY_SEQ.next_value()),
     )
+
+
+# Every table lives on SQLModel.metadata once this module is imported (migrations, drift test).
+from inboxapp.analytics import models as _analytics_models  # noqa: E402, F401

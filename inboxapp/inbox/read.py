@@ -13,6 +13,7 @@ from inboxapp.db.engine import user_session
 from inboxapp.inbox import queries
 from inboxapp.inbox.params import ListParams
 from inboxapp.inbox.queries import Access, require_access
+from inboxapp.observability.metrics import timed_read
 
 NAMESPACE = "inbox"
 COUNTS_TTL_S = 30
@@ -65,11 +66,13 @@ def request_recompute(client_id: uuid.UUID) -> None:
     enqueue_recompute(client_id)
 
 
+@timed_read(NAMESPACE, "counts")
 def counts(user_id: uuid.UUID, client_id: uuid.UUID) -> ReadResult:
     access = access_for(user_id, client_id)
     return _cached(access, "counts", {}, COUNTS_TTL_S, lambda: counts_payload(access))
 
 
+@timed_read(NAMESPACE, "list")
 def conversations(user_id: uuid.UUID, client_id: uuid.UUID, params: ListParams) -> ReadResult:
     """A page of the list; only the first page is cached (deeper pages go straight through)."""
     access = access_for(user_id, client_id)
@@ -82,6 +85,7 @@ def conversations(user_id: uuid.UUID, client_id: uuid.UUID, params: ListParams) 
     return _cached(access, "list", params.cache_fields(), FIRST_PAGE_TTL_S, compute)
 
 
+@timed_read(NAMESPACE, "conversation")
 def conversation(user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID) -> ReadResult:
     """One conversation; not cached (it is read right after writes and is cheap by id)."""
     with user_session(user_id) as s:

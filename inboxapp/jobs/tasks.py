@@ -44,6 +44,7 @@ from inboxapp.errors import AppError
 from inboxapp.jobs.app import SCHEMA, job_settings, open_sync
 from inboxapp.jobs.status import write_status
 from inboxapp.logs import get_logger
+from inboxapp.observability import current_request_id
 
 log = get_logger(__name__)
 blueprint = Blueprint()
@@ -177,7 +178,7 @@ def _recompute_body(client_id: uuid.UUID) -> None:
 
 
 @blueprint.task(name=RECOMPUTE, queue="counts", retry=RETRY)
-def recompute_inbox_counts(client_id: str) -> None:
+def recompute_inbox_counts(client_id: str, request_id: str | None = None) -> None:
     _recompute_body(parse_client_id(client_id))
 
 
@@ -199,7 +200,7 @@ def parse_day(day: str | None) -> date | None:
 
 
 @blueprint.task(name=ROLLUP, queue="analytics", retry=RETRY)
-def rollup_analytics(client_id: str, day: str | None = None) -> None:
+def rollup_analytics(client_id: str, day: str | None = None, request_id: str | None = None) -> None:
     _rollup_body(parse_client_id(client_id), parse_day(day))
 
 
@@ -270,6 +271,9 @@ def _enqueue(
     # A queued job that has not started yet will see the caller's committed change: skip the
     # insert (and the unique violation it would cost) instead of relying on AlreadyEnqueued.
     if todo == 0:
+        request_id = current_request_id()  # the job's log lines carry the enqueuing request's id
+        if request_id:
+            kwargs["request_id"] = request_id
         try:
             job_id = task.configure(lock=lock, queueing_lock=queueing_lock).defer(
                 client_id=str(client_id), **kwargs
@@ -305,10 +309,12 @@ def enqueue_rollup(client_id: str | uuid.UUID, day: str | None = None) -> int | 
 
 def _on_workspace_changed(client_id: uuid.UUID) -> None:
     enqueue_recompute(client_id)
+    enqueue_rollup(client_id)  # the analytics rollup of the days the triggers marked dirty
 
 
 def install_hooks() -> None:
-    """Enqueue a recompute after every committed workspace change (call once at app start)."""
+    """Enqueue counts recompute + analytics rollup after every committed workspace change
+    (call once at app start)."""
     from inboxapp.inbox.hooks import on_workspace_changed
 
     on_workspace_changed(_on_workspace_changed)

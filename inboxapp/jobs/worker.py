@@ -40,6 +40,7 @@ from inboxapp.jobs.app import SCHEMA, connect, get_app, job_settings, use_role
 from inboxapp.jobs.status import now_iso, valid_client_id, write_status
 from inboxapp.jobs.tasks import JitteredBackoff, job_kind, register_periodic
 from inboxapp.logs import bind_context, configure_logging, get_logger
+from inboxapp.observability.metrics import observe_job_outcome
 
 log = get_logger("inboxapp.jobs")
 _CODE = re.compile(r"[A-Z][A-Z0-9_]{1,63}")
@@ -124,6 +125,8 @@ def job_middleware(call_next: Callable[[], Any], context: JobContext, worker: Wo
     client_id = valid_client_id(job.task_kwargs.get("client_id"))
     attempt = job.attempts + 1
     bound = {"jobId": job.id, "task": kind, "clientId": client_id, "attempt": attempt}
+    if isinstance(job.task_kwargs.get("request_id"), str):
+        bound["requestId"] = job.task_kwargs["request_id"]  # the request that enqueued it
     bind_context(**bound)
     try:
         wait_ms = _on_start(job.id)
@@ -162,6 +165,7 @@ def job_middleware(call_next: Callable[[], Any], context: JobContext, worker: Wo
                     nextRetryInMs=next_ms,
                     queueDepth=_depth(job.task_name, client_id),
                 )
+            observe_job_outcome(kind, "retrying" if will_retry else "failed")
             log.warning(
                 "job failed",
                 latencyMs=latency,
@@ -182,6 +186,7 @@ def job_middleware(call_next: Callable[[], Any], context: JobContext, worker: Wo
                 lastDurationMs=latency,
                 queueDepth=_depth(job.task_name, client_id),
             )
+        observe_job_outcome(kind, "succeeded")
         log.info("job finished", latencyMs=latency, outcome="succeeded")
         return result
     finally:

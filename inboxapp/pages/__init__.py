@@ -1,5 +1,5 @@
 """One module per route; importing this package registers every page."""
 
-from inboxapp.pages import home, jobs, login
+from inboxapp.pages import analytics, home, jobs, login
 
-__all__ = ["home", "jobs", "login"]
+__all__ = ["analytics", "home", "jobs", "login"]

@@ -2,7 +2,8 @@
 
 Flow for one workspace::
 
-    feed event ─▶ pending batch (coalesces for ``batch_window`` s, per workspace, not per session)
+    feed event ─▶ pending batch (coalesces for ``batch_window`` s, per workspace, not per session;
+                  optionally the first change after a quiet window waits only ``lead_delay`` s)
                ─▶ version += 1
                ─▶ 1 access query (roles + live sessions of this workspace's subscribers)
                ─▶ 1 RLS visibility query per distinct scope (``global`` or one setter)
@@ -24,13 +25,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import functools
 import time
 import uuid
 from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from inboxapp.logs import get_logger
+from inboxapp.observability.metrics import observe_realtime_delivery
 
 from . import visibility
 from .feed import ChangeFeed, FeedEvent, Op
@@ -95,6 +100,8 @@ class _LeadAcc:
 @dataclass
 class _Batch:
     started: float
+    due: float
+    """When the batch is flushed (``started`` + the window, or sooner on a leading edge)."""
     leads: dict[uuid.UUID, _LeadAcc] = field(default_factory=dict)
     resync: bool = False
     counts: bool = False
@@ -127,9 +134,19 @@ class Hub:
         check_sessions: bool = True,
         max_parallel: int = 4,
         retry_delay: float = 1.0,
+        lead_delay: float | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.feed = feed
+        self.executor = executor
+        """Threads for the blocking batch decisions and shared reads (None: the loop's default
+        executor, which has only ``min(32, cpus + 4)`` threads for the whole app)."""
         self.batch_window = batch_window
+        self.lead_delay = None if lead_delay is None else min(lead_delay, batch_window)
+        """Leading edge (off when None): a batch that starts more than ``batch_window`` after
+        the workspace's previous one is flushed after ``lead_delay`` s (the notifications of one
+        transaction arrive together), saving the window's latency on isolated changes; changes
+        arriving meanwhile coalesce into the next batch as usual."""
         self.check_sessions = check_sessions
         self.retry_delay = retry_delay
         self.stats = HubStats()
@@ -139,6 +156,7 @@ class Hub:
         self._by_key: dict[str, Subscriber] = {}
         self._versions: dict[uuid.UUID, int] = {}
         self._pending: dict[uuid.UUID, _Batch] = {}
+        self._last_batch: dict[uuid.UUID, float] = {}
         self._flushers: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._parallel = asyncio.Semaphore(max_parallel)
         self._start_lock = asyncio.Lock()
@@ -207,6 +225,7 @@ class Hub:
         if not subs:
             del self._subs[sub.client_id]
             self._pending.pop(sub.client_id, None)
+            self._last_batch.pop(sub.client_id, None)
             await self.feed.unwatch(sub.client_id)
 
     def subscriber_count(self, client_id: uuid.UUID | None = None) -> int:
@@ -229,6 +248,15 @@ class Hub:
         sub.scope, filter params, event.version)``; ``compute`` must read as a user of exactly
         that scope (RLS makes every user of one scope see the same rows).
         """
+        return await asyncio.shield(self.shared_future(key, compute, ttl=ttl))
+
+    def shared_future(
+        self, key: Hashable, compute: Callable[[], T], *, ttl: float = 2.0
+    ) -> asyncio.Future[T]:
+        """The future behind :meth:`fetch_once` (no await): starts ``compute()`` unless a read
+        of ``key`` is running or finished less than ``ttl`` s ago. Await it through
+        ``asyncio.shield`` (a cancelled caller must not cancel the others' read); starting
+        several reads first and awaiting them one by one costs no task per caller."""
         now = time.monotonic()
         if len(self._shared) > 256:
             self._shared = {
@@ -237,10 +265,9 @@ class Hub:
         entry = self._shared.get(key)
         if entry is not None and (not entry[1].done() or now - entry[0] < ttl):
             self.stats.shared_hits += 1
-            hit: T = await asyncio.shield(entry[1])
-            return hit
+            return entry[1]
         # A task of its own: a caller that is cancelled (tab closed) does not fail the others.
-        task: asyncio.Task[T] = asyncio.get_running_loop().create_task(asyncio.to_thread(compute))
+        task: asyncio.Task[T] = asyncio.get_running_loop().create_task(self._in_thread(compute))
         self._shared[key] = (now, task)
         self.stats.shared_computes += 1
 
@@ -253,7 +280,33 @@ class Hub:
                     self._shared[key] = (time.monotonic(), done)
 
         task.add_done_callback(finished)
-        return await asyncio.shield(task)
+        return task
+
+    def shared_result(self, key: Hashable, *, ttl: float = 2.0) -> tuple[bool, Any]:
+        """A finished, successful :meth:`fetch_once` result for ``key`` of the last ``ttl``
+        seconds, without awaiting: ``(True, value)``, else ``(False, None)``. Lets hundreds of
+        sessions pick up one shared read without a task each."""
+        entry = self._shared.get(key)
+        if entry is None:
+            return False, None
+        at, future = entry
+        if (
+            not future.done()
+            or future.cancelled()
+            or future.exception() is not None
+            or time.monotonic() - at >= ttl
+        ):
+            return False, None
+        self.stats.shared_hits += 1
+        return True, future.result()
+
+    async def _in_thread(self, fn: Callable[[], T]) -> T:
+        """Run blocking ``fn`` in the hub's executor (with the caller's context variables)."""
+        if self.executor is None:
+            return await asyncio.to_thread(fn)
+        context = contextvars.copy_context()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(context.run, fn))
 
     # -- batching --------------------------------------------------------------------------
 
@@ -265,7 +318,13 @@ class Hub:
             return
         batch = self._pending.get(cid)
         if batch is None:
-            batch = self._pending[cid] = _Batch(started=time.monotonic())
+            now = time.monotonic()
+            due = now + self.batch_window
+            lead = self.lead_delay
+            if lead is not None and now - self._last_batch.get(cid, -1e9) >= self.batch_window:
+                due = now + lead  # quiet before: flush soon
+            self._last_batch[cid] = now
+            batch = self._pending[cid] = _Batch(started=now, due=due)
         if event.op == "RESYNC":
             batch.resync = True
             batch.leads.clear()
@@ -297,7 +356,7 @@ class Hub:
                 batch = self._pending.get(cid)
                 if batch is None:
                     return
-                wait = batch.started + self.batch_window - time.monotonic()
+                wait = batch.due - time.monotonic()
                 if wait > 0:
                     await asyncio.sleep(wait)
                 batch = self._pending.pop(cid, None)
@@ -327,14 +386,15 @@ class Hub:
             return True
         people = [(s.user_id, s.session_id) for s in live]
         try:
-            decided = await asyncio.to_thread(self._decide, cid, batch, people)
+            decided = await self._in_thread(functools.partial(self._decide, cid, batch, people))
         except Exception:
             self.stats.failed_batches += 1
             log.exception("realtime.batch_failed", clientId=str(cid))
             # The batch is lost: whoever is still subscribed re-reads once the database answers.
             retry = self._pending.get(cid)
             if retry is None:
-                retry = self._pending[cid] = _Batch(started=time.monotonic())
+                now = time.monotonic()
+                retry = self._pending[cid] = _Batch(started=now, due=now + self.batch_window)
             retry.resync = True
             retry.leads.clear()
             return False
@@ -342,13 +402,17 @@ class Hub:
         self.stats.access_queries += decided.access_queries
         self.stats.visibility_queries += decided.visibility_queries
         rows = zip(live, decided.per_subscriber, decided.denied, decided.roles, strict=True)
+        delivered = 0
         for sub, decision, denied, role in rows:
             sub.denied = denied
             if role is not None:
                 sub.role = role
             if decision is not None and not sub.closed:
                 sub._post(version, decision[0], decision[1])
-                self.stats.deliveries += 1
+                delivered += 1
+        self.stats.deliveries += delivered
+        if delivered:
+            observe_realtime_delivery(time.monotonic() - batch.started, delivered)
         return True
 
     def _decide(

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -243,8 +245,39 @@ def process_hub() -> Hub:
     loop = asyncio.get_running_loop()
     if _hub is None or _hub.closed or (_hub.loop is not None and _hub.loop is not loop):
         conninfo = libpq_url(get_settings().runtime_url)
-        _hub = Hub(PgChangeFeed(conninfo), check_sessions=not get_settings().supabase_enabled)
+        _hub = Hub(
+            PgChangeFeed(conninfo),
+            check_sessions=not get_settings().supabase_enabled,
+            lead_delay=_lead_delay(),
+            executor=_executor(),
+        )
     return _hub
+
+
+_threads: ThreadPoolExecutor | None = None
+
+
+def _executor() -> ThreadPoolExecutor:
+    """The process hub's threads (``INBOXAPP_REALTIME_THREADS``, default 16): its batch
+    queries and the sessions' shared re-reads wait on the database, and the loop's default
+    executor (6 threads on 2 cores) is shared with every other blocking call of the app."""
+    global _threads
+    if _threads is None:
+        try:
+            size = int(os.environ.get("INBOXAPP_REALTIME_THREADS") or 16)
+        except ValueError:
+            size = 16
+        _threads = ThreadPoolExecutor(max(1, size), thread_name_prefix="realtime")
+    return _threads
+
+
+def _lead_delay() -> float | None:
+    """``INBOXAPP_REALTIME_LEAD_DELAY_S``: the hub's leading-edge delay (unset: off)."""
+    raw = os.environ.get("INBOXAPP_REALTIME_LEAD_DELAY_S", "").strip()
+    try:
+        return max(0.0, float(raw)) if raw else None
+    except ValueError:
+        return None
 
 
 async def shutdown() -> None:

@@ -34,6 +34,15 @@ MSG_RATE_LIMITED = "Too many sign-in attempts. Wait a few minutes, then try agai
 MSG_UNAVAILABLE = "We couldn't sign you in right now. Please try again in a moment."
 
 
+# Browser-side clean-up to run at sign-out (session caches); registered with ``on_logout``.
+_LOGOUT_EVENTS: list[Any] = []
+
+
+def on_logout(event: Any) -> None:
+    """Run ``event`` (a client-side event, e.g. ``rx.call_script``) when the user logs out."""
+    _LOGOUT_EVENTS.append(event)
+
+
 def login_error_message(exc: AuthError) -> str:
     """A short, human message for a failed sign-in (never the raw exception)."""
     if exc.status == 429:
@@ -210,7 +219,7 @@ class AuthState(rx.State):
         refresh_token = self.refresh_token
         self._clear_session()
         self.reset()
-        yield rx.redirect(LOGIN_ROUTE, replace=True)
+        yield [*_LOGOUT_EVENTS, rx.redirect(LOGIN_ROUTE, replace=True)]
         if refresh_token:
             try:
                 await asyncio.to_thread(auth_service.logout, refresh_token)

@@ -26,17 +26,22 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import reflex as rx
 
+from inboxapp.auth.tokens import AuthError
 from inboxapp.errors import AppError
 from inboxapp.flags import INBOX_READ_API, read_flag
 from inboxapp.inbox import actions, members, queries, read
 from inboxapp.inbox.categories import CATEGORIES, COUNT_KEYS, LEAD_STATUSES, SENTIMENT_TAGS
 from inboxapp.inbox.params import CHANNELS, DEFAULT_LIMIT, SCORES, parse_list_params
 from inboxapp.logs import get_logger
+from inboxapp.realtime import Subscription, SubscriptionClosed, process_hub, subscribe
+from inboxapp.state import live
+from inboxapp.state.auth import HOME_ROUTE
 from inboxapp.state.workspace import WorkspaceState
 
 log = get_logger("inboxapp.ui")
@@ -48,6 +53,9 @@ PAGE_SIZE = DEFAULT_LIMIT
 # A stale materialized counts row is asked for again this often, this many times.
 COUNTS_STALE_DELAY_S = 1.5
 COUNTS_STALE_RETRIES = 4
+LIVE_EXACT_COUNTS_MAX = 20_000
+"""Largest scope (leads) whose counts a live update computes exactly while the materialized
+row is stale: the live query takes ~30 ms at 10,000 leads and ~1.7 s at a million."""
 MANAGER_ROLES = ("OWNER", "ADMIN", "INBOX_MANAGER")
 READ_ONLY_ROLE = "CLIENT_PORTAL"
 
@@ -326,6 +334,12 @@ def row_view(item: Mapping[str, Any], now: datetime, tz: tzinfo) -> dict[str, st
     }
 
 
+def format_rows(items: list[dict[str, Any]], now: datetime, tz_name: str) -> list[dict[str, str]]:
+    """List rows for a time zone (``tz_name``; UTC when unknown)."""
+    tz = zone(tz_name)
+    return [row_view(item, now, tz) for item in items]
+
+
 def message_view(
     item: Mapping[str, Any], lead_name: str, now: datetime, tz: tzinfo
 ) -> dict[str, str]:
@@ -505,6 +519,19 @@ def fetch_counts(user_id: str, client_id: str) -> tuple[dict[str, int], bool]:
     return {key: int(counts.get(key) or 0) for key in COUNT_KEYS}, stale
 
 
+def fetch_fresh_counts(user_id: str, client_id: str) -> tuple[dict[str, int], bool]:
+    """Counts for a live update: the read path, but exact when its materialized row is stale
+    (a change just marked it dirty; its recompute is queued) and the scope is small enough for
+    the live query (``LIVE_EXACT_COUNTS_MAX`` leads). Otherwise the stale row is shown until
+    the recompute's ``COUNTS`` event."""
+    counts, stale = fetch_counts(user_id, client_id)
+    if stale and counts.get("total", 0) <= LIVE_EXACT_COUNTS_MAX:
+        data = queries.live_counts(uuid.UUID(user_id), uuid.UUID(client_id))
+        exact = data.get("counts") or {}
+        return {key: int(exact.get(key) or 0) for key in COUNT_KEYS}, False
+    return counts, stale
+
+
 def fetch_page(user_id: str, client_id: str, raw: dict[str, Any]) -> dict[str, Any]:
     params = parse_list_params(**raw)
     uid, cid = uuid.UUID(user_id), uuid.UUID(client_id)
@@ -599,6 +626,9 @@ class InboxState(WorkspaceState):
     setters: list[dict[str, str]] = []
     campaigns: list[dict[str, str]] = []
 
+    # Live updates: "", "connecting", "live", "reconnecting" or "offline" (live-indicator).
+    live_status: str = ""
+
     _gen: int = 0
     _list_request: int = 0
     _counts_request: int = 0
@@ -606,6 +636,8 @@ class InboxState(WorkspaceState):
     _lookups_request: int = 0
     _inbox_user: str = ""
     _tz: str = ""
+    _live_id: str = ""
+    """The tab's current live listener (a newer one takes over; an older one then leaves)."""
 
     # ------------------------------------------------------------------ guarded setters
     def _put(self, name: str, value: Any) -> None:
@@ -731,6 +763,9 @@ class InboxState(WorkspaceState):
         events += [InboxState.load_counts, InboxState.load_list, InboxState.load_lookups]
         if self.selected_id:
             events.append(InboxState.load_conversation)
+        # Every settled load (first load, reconnect, workspace switch) starts the tab's
+        # listener; it supersedes the tab's previous one (see ``live_updates``).
+        events.append(InboxState.live_updates)
         return events
 
     @rx.event
@@ -1021,6 +1056,360 @@ class InboxState(WorkspaceState):
             self._put("draft_text", draft.get("body", ""))
         self._put("draft", draft)
         self._put("conversation_loaded", True)
+
+    # ------------------------------------------------------------------ live updates
+    def _live_view(self) -> live.View:
+        return live.View(
+            client_id=self.inbox_client,
+            user_id=self._user_id,
+            gen=self._gen,
+            list_params=self._list_raw(None),
+            selected=self.selected_id,
+            tz=self._tz,
+        )
+
+    def _live_check(self, run: live.Run) -> str:
+        """Under the lock: why ``run`` may no longer touch this tab ("" while it may)."""
+        view = run.view
+        if self._live_id != run.listener:
+            return "superseded"
+        if (
+            self.inbox_client != view.client_id
+            or self.active_id != view.client_id
+            or self._user_id != view.user_id
+        ):
+            return "workspace_changed"
+        if (self.router.url.path.rstrip("/") or "/") != HOME_ROUTE:
+            return "left_page"
+        return ""
+
+    @rx.event(background=True)
+    async def live_updates(self) -> AsyncIterator[Any]:
+        """The tab's realtime listener: at most one per tab, for the shown workspace.
+
+        Single-listener guard (``on_load`` re-runs on every reconnect and workspace switch,
+        and each settled load starts a listener):
+
+        1. ``_live_id`` (state): each start writes a new id under the lock; an older listener
+           finds another id at its next ``async with self`` and leaves without applying.
+        2. :func:`live.claim` (process): the newest listener owns the tab; it subscribes with
+           ``key=tab``, which closes the previous subscription of the tab in the hub at once
+           (its ``next_event`` raises ``SubscriptionClosed("superseded")``). A superseded
+           listener that still owns the tab (an older one re-registered late) resubscribes.
+        3. Reflex cancels the unfinished page-load chain (this task belongs to it) on
+           navigation, reconnect and disconnect; the listener also ends when the tab is no
+           longer connected to this process (checked every ``TAB_CHECK_S``), when the
+           workspace, the user or the page changed, or when the session is gone.
+
+        Per signal: debounce (``live.DEBOUNCE_S``), drain, ONE shared re-read per (workspace,
+        scope, list parameters, version) in this process, then ONE ``async with self`` that
+        applies it. A heartbeat (60 s +- 10 %) refetches without a signal. Errors show
+        "reconnecting" and retry with backoff (1-30 s).
+        """
+        async with self:
+            tab = self.router.session.client_token
+            if not self.inbox_client or not self._user_id or not tab or not self.access_token:
+                return
+            run = live.Run(live.new_listener_id(), tab, self._live_view(), self.access_token)
+            self._live_id = run.listener
+            if self.live_status in ("", live.STATUS_OFFLINE):
+                self._put("live_status", live.STATUS_CONNECTING)
+        live.claim(run.tab, run.listener)
+        log.info("ui.live_started", clientId=run.view.client_id)
+        attempt = 0
+        auth_failures = 0
+        resync = False
+        try:
+            while not run.reason:
+                if not live.owns(run.tab, run.listener):
+                    run.reason = "superseded"
+                    break
+                try:
+                    async with subscribe(
+                        run.view.client_id,
+                        run.token,
+                        key=run.tab,
+                        refresh=partial(self._live_token, run),
+                    ) as sub:
+                        if not live.owns(run.tab, run.listener):
+                            run.reason = "superseded"  # a newer listener claimed the tab
+                            break
+                        attempt = auth_failures = 0
+                        async for events in self._live_listen(run, sub, resync=resync):
+                            yield events
+                        resync = True  # a later subscription may have missed changes
+                except AuthError:
+                    # Expired or signed out: take the tab's current session (rotated if needed)
+                    # and subscribe again, or stop.
+                    auth_failures += 1
+                    resync = True
+                    try:
+                        if auth_failures > 2:
+                            raise
+                        await self._live_token(run)
+                    except AuthError:
+                        run.reason = "signed_out"
+                except AppError as exc:  # not a member (any more), bad workspace id
+                    log.info("ui.live_refused", clientId=run.view.client_id, code=exc.code)
+                    run.reason = "refused"
+                except Exception:
+                    attempt += 1
+                    resync = True
+                    delay = live.backoff_delay(attempt)
+                    log.warning(
+                        "ui.live_retry",
+                        clientId=run.view.client_id,
+                        attempt=attempt,
+                        retryInS=round(delay, 1),
+                        exc_info=True,
+                    )
+                    async with self:
+                        run.reason = self._live_check(run)
+                        if not run.reason:
+                            self._put("live_status", live.STATUS_RECONNECTING)
+                    if not run.reason:
+                        await asyncio.sleep(delay)
+                        if not live.tab_connected(run.tab):
+                            run.reason = "tab_gone"
+            if run.reason in ("signed_out", "refused"):
+                async with self:
+                    if self._live_id == run.listener:
+                        self._put("live_status", live.STATUS_OFFLINE)
+        except asyncio.CancelledError:
+            run.reason = run.reason or "cancelled"  # Reflex ended the page-load chain
+            raise
+        finally:
+            live.release(run.tab, run.listener)
+            log.info(
+                "ui.live_stopped",
+                clientId=run.view.client_id,
+                reason=run.reason or "crashed",
+                refreshes=run.refreshes,
+            )
+
+    async def _live_listen(
+        self, run: live.Run, sub: Subscription, *, resync: bool
+    ) -> AsyncIterator[list[Any]]:
+        """Wait for signals on ``sub`` and refresh; returns when the subscription must be
+        renewed (``run.reason`` empty) or the listener stops (``run.reason`` set)."""
+        clock = live.clock
+        heartbeat_at = clock() + live.heartbeat_delay()
+        last_refresh = 0.0
+        # The first pass shows the status; after a reconnect it also re-reads everything.
+        signal: live.Signal | None = live.Signal(clock(), ops={"RESYNC"}) if resync else None
+        pending_first = True
+        while not run.reason:
+            if not pending_first:
+                signal = None
+                wait = max(0.0, min(heartbeat_at - clock(), live.TAB_CHECK_S))
+                try:
+                    event = await sub.next_event(timeout=wait)
+                    if event is None:
+                        if not live.tab_connected(run.tab):
+                            run.reason = "tab_gone"
+                            return
+                        if clock() >= heartbeat_at:
+                            signal = live.Signal(clock(), heartbeat=True)
+                        elif sub.live == (run.shown == live.STATUS_LIVE):
+                            continue  # nothing to show; otherwise the feed dropped or came back
+                    else:
+                        signal = live.Signal(clock())
+                        signal.add(event.op, event.lead_ids, event.version)
+                        delay = live.debounce_wait(signal.first_at, last_refresh, clock())
+                        if delay > 0:
+                            await asyncio.sleep(delay)
+                        while sub.pending:
+                            more = await sub.next_event(0)
+                            if more is not None:
+                                signal.add(more.op, more.lead_ids, more.version)
+                except SubscriptionClosed as exc:
+                    if exc.reason == "superseded" and live.owns(run.tab, run.listener):
+                        return  # an older listener of this tab registered late: take it back
+                    run.reason = exc.reason
+                    return
+            pending_first = False
+            if signal is not None:
+                heartbeat_at = clock() + live.heartbeat_delay()
+            events = await self._live_refresh(run, sub, signal)
+            if signal is not None:
+                last_refresh = clock()
+            if events:
+                yield events
+
+    async def _live_refresh(
+        self, run: live.Run, sub: Subscription, signal: live.Signal | None
+    ) -> list[Any]:
+        """Re-read what ``signal`` invalidated (shared per process), then apply it to this tab
+        in ONE ``async with self``. ``signal`` None: only show the live/reconnecting status."""
+        view = run.view
+        counts: tuple[dict[str, int], bool] | None = None
+        page: dict[str, Any] | None = None
+        rows: list[dict[str, str]] | None = None
+        conversation: dict[str, Any] | None = None
+        if signal is not None:
+            hub = process_hub()
+            shared = live.sharing_enabled()
+            version: Any = signal.version
+            if signal.heartbeat or signal.version == 0:
+                version = ("now", hub.version(uuid.UUID(view.client_id)), signal.first_at // 2)
+            base = (view.client_id, sub.scope, version)
+            list_key = ("list", *base, view.list_key)
+            # Many tabs on this workspace: count exactly now rather than show the stale
+            # materialized row and update every tab again when its recompute lands.
+            exact = hub.subscriber_count(uuid.UUID(view.client_id)) >= live.EXACT_COUNTS_TABS
+            wanted: dict[str, tuple[Any, Callable[[], Any]]] = {
+                "counts": (
+                    ("counts", *base, exact),
+                    partial(
+                        fetch_fresh_counts if exact else fetch_counts, view.user_id, view.client_id
+                    ),
+                )
+            }
+            if signal.reads == live.READ_ALL:
+                wanted["list"] = (
+                    list_key,
+                    partial(fetch_page, view.user_id, view.client_id, dict(view.list_params)),
+                )
+            if view.selected and (signal.resync or view.selected in signal.lead_ids):
+                wanted["conversation"] = (
+                    ("conversation", *base, view.selected),
+                    partial(fetch_conversation, view.user_id, view.client_id, view.selected),
+                )
+            done: dict[str, Any] = {}
+            missing: dict[str, asyncio.Future[Any]] = {}
+            for name, (key, compute) in wanted.items():
+                found, value = live.shared_now(hub, key) if shared else (False, None)
+                if found:
+                    done[name] = value  # another tab of this scope read it: no wait at all
+                else:  # start (or join) every read first, then wait for them one by one
+                    missing[name] = live.shared_future(hub, key, compute, shared=shared)
+            if missing:
+                read_started = live.clock()
+                for name, future in missing.items():
+                    try:
+                        done[name] = await asyncio.shield(future)
+                    except Exception as exc:
+                        done[name] = exc
+                live.STATS["read_ms"] += round((live.clock() - read_started) * 1000)
+            for result in done.values():
+                if isinstance(result, Exception) and not isinstance(result, AppError):
+                    log.warning("ui.live_read_failed", clientId=view.client_id, exc_info=result)
+                elif isinstance(result, BaseException) and not isinstance(result, Exception):
+                    raise result  # cancelled
+            ok = {k: v for k, v in done.items() if not isinstance(v, BaseException)}
+            counts = ok.get("counts")
+            page = ok.get("list")
+            conversation = ok.get("conversation")
+            if page is not None:
+                rows = live.formatted_rows(list_key, view.tz, page, format_rows)
+            if (
+                counts is not None
+                and counts[0] == run.shown_counts
+                and (signal.reads != live.READ_ALL or (rows is not None and rows == run.shown_rows))
+                and "conversation" not in wanted
+                and run.shown == (live.STATUS_LIVE if sub.live else live.STATUS_RECONNECTING)
+            ):
+                live.STATS["unchanged"] += 1
+                return []  # this tab already shows exactly that: no lock, no delta
+        waited = live.clock()
+        async with live.apply_slot(), self:
+            entered = live.clock()
+            # The state itself, not the background task's proxy: every attribute access through
+            # the proxy costs a wrapper (hundreds of tabs apply each change). Same lock, same
+            # dirty tracking; the delta goes out when the block exits.
+            state: InboxState = getattr(self, "__wrapped__", self)
+            events = state._live_apply(run, sub, signal, counts, page, rows, conversation)
+        live.STATS["apply_wait_us"] += round((entered - waited) * 1e6)
+        live.STATS["apply_us"] += round((live.clock() - entered) * 1e6)
+        live.STATS["applies"] += 1
+        if signal is not None:
+            live.STATS["signal_to_applied_ms"] += round((live.clock() - signal.first_at) * 1000)
+        return events
+
+    def _live_apply(
+        self,
+        run: live.Run,
+        sub: Subscription,
+        signal: live.Signal | None,
+        counts: tuple[dict[str, int], bool] | None,
+        page: dict[str, Any] | None,
+        rows: list[dict[str, str]] | None,
+        conversation: dict[str, Any] | None,
+    ) -> list[Any]:
+        """Under the lock: apply one refresh if ``run`` still owns the tab; returns fallback
+        events (per-tab loads) for whatever the shared reads could not serve."""
+        run.reason = self._live_check(run)
+        if run.reason:
+            live.STATS["dropped"] += 1
+            return []
+        run.shown = live.STATUS_LIVE if sub.live else live.STATUS_RECONNECTING
+        self._put("live_status", run.shown)
+        if signal is None:
+            live.STATS["status"] += 1
+            run.view = self._live_view()
+            return []
+        run.refreshes += 1
+        live.STATS["refreshes"] += 1
+        events: list[Any] = []
+        # Counts: this result is at least as fresh as any load in flight, which is dropped.
+        if counts is not None:
+            self._counts_request = next(_REQUESTS)
+            self._put("counts", counts[0])
+            self._put("counts_loaded", True)
+            self._put("counts_error", "")
+            self._put("counts_loading", False)
+            run.shown_counts = counts[0]
+        else:
+            events.append(InboxState.load_counts)
+        now = self._live_view()
+        if signal.reads == live.READ_ALL:
+            same = now.gen == run.view.gen and now.list_key == run.view.list_key
+            if page is not None and rows is not None and same and not self.more_loading:
+                more_shown = len(self.rows) > PAGE_SIZE
+                self._list_request = next(_REQUESTS)
+                self._put("rows", live.merge_first_page(self.rows, rows, PAGE_SIZE))
+                if not more_shown:
+                    self._put("next_cursor", page.get("nextCursor") or "")
+                self._put("list_loaded", True)
+                self._put("list_error", "")
+                self._put("list_loading", False)
+                run.shown_rows = rows
+            elif not self.more_loading:
+                events.append(InboxState.load_list)  # other filters by now, or the read failed
+        selected = self.selected_id
+        if selected and (signal.resync or selected in signal.lead_ids):
+            if conversation is not None and selected == run.view.selected:
+                self._conversation_request = next(_REQUESTS)
+                self._apply_conversation(conversation)
+                self._put("conversation_error", "")
+                self._put("conversation_loading", False)
+            else:
+                events.append(InboxState.load_conversation)
+        run.view = now
+        live.STATS["fallbacks"] += len(events)
+        return events
+
+    async def _live_token(self, run: live.Run) -> str:
+        """A valid access token for the subscription (also its ``refresh=`` callback).
+
+        The tab's own current token when it is newer (another tab or a page load rotated the
+        session; localStorage sync brought it here), else the session rotated once per process
+        (:func:`live.rotate_once`). Raises ``AuthError`` when the session is gone.
+        """
+        async with self:
+            if self._live_id != run.listener:
+                raise AuthError("INVALID_TOKEN", "This listener was superseded")
+            access, refresh = self.access_token, self.refresh_token
+            expiry = live.token_expiry(access)
+            if access != run.token and expiry > live.wall() + live.REFRESH_MARGIN_S:
+                run.token = access
+                return access
+            # Under the tab's lock: the tab's own page loads cannot rotate concurrently.
+            pair = await live.rotate_once(refresh)
+            if self.refresh_token == refresh:
+                self._store_pair(pair)
+            run.token = pair.access_token
+            return pair.access_token
 
     # ------------------------------------------------------------------ selection
     @rx.event

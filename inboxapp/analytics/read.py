@@ -1,0 +1,132 @@
+"""The analytics read path (HTTP API and Reflex UI alike): access check and the workspace's
+time zone on every call (never cached), then a Redis read-through cache (TTL 120 s,
+single-flight) keyed by workspace + version + user + role + kind + window + parts/filters.
+
+The ``analytics`` version is bumped by every committed workspace write
+(:func:`inboxapp.inbox.hooks.workspace_changed`) and by every rollup run, so a payload never
+outlives the data it was computed from. When the window has dirty (not yet rolled up) days the
+payload says ``freshness.stale`` and a (de-duplicated) rollup job is queued.
+
+UI usage (all return :class:`~inboxapp.inbox.read.ReadResult`; ``.data`` is the JSON payload,
+``.cache`` is ``hit``/``miss``/``bypass``; errors are :class:`inboxapp.errors.AppError`)::
+
+    spec = parse_window("30d")  # or parse_window("custom", "2026-01-01", "2026-01-31")
+    overview(user_id, client_id, spec, "core")  # then "breakdowns" (or "all")
+    campaigns(user_id, client_id, spec)
+    setters(user_id, client_id, spec)
+    response_timing(user_id, client_id, spec)
+    crm_rows(user_id, client_id, parse_crm_params(window=spec, sort="-createdAt", limit=50))
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from inboxapp.analytics import queries
+from inboxapp.analytics.queries import CrmParams
+from inboxapp.analytics.rollup import NAMESPACE, workspace_timezone
+from inboxapp.analytics.windows import Window, WindowSpec, resolve
+from inboxapp.cache.store import get_cache
+from inboxapp.db.engine import user_session
+from inboxapp.inbox.queries import Access, require_access
+from inboxapp.inbox.read import ReadResult
+from inboxapp.logs import get_logger
+
+TTL_S = 120
+log = get_logger(__name__)
+
+
+def access_and_window(
+    user_id: uuid.UUID, client_id: uuid.UUID, spec: WindowSpec | None, now: datetime | None = None
+) -> tuple[Access, Window | None]:
+    """Membership + effective role (403 ``NOT_A_MEMBER``) and the window in the workspace's zone."""
+    with user_session(user_id) as s:
+        access = require_access(s, user_id, client_id)
+        tz = workspace_timezone(s, client_id)
+    return access, (resolve(spec, tz, now) if spec is not None else None)
+
+
+def request_rollup(client_id: uuid.UUID) -> None:
+    """Queue the workspace's rollup (one queued per workspace); never fails the read."""
+    try:
+        from inboxapp.jobs.tasks import enqueue_rollup
+
+        enqueue_rollup(client_id)
+    except Exception:
+        log.warning("could not queue the analytics rollup", clientId=str(client_id), exc_info=True)
+
+
+def _compute(
+    access: Access, fn: Callable[..., dict[str, Any]], *args: Any
+) -> Callable[[], dict[str, Any]]:
+    def compute() -> dict[str, Any]:
+        with user_session(access.user_id) as s:
+            data = fn(s, access, *args)
+        if data.get("freshness", {}).get("pendingDays"):
+            request_rollup(access.client_id)
+        return data
+
+    return compute
+
+
+def _cached(
+    access: Access, kind: str, params: dict[str, Any], compute: Callable[[], dict[str, Any]]
+) -> ReadResult:
+    cache = get_cache()
+    version = cache.version(NAMESPACE, access.client_id)
+    if version is None:
+        return ReadResult(compute(), "bypass", access)
+    key = cache.key(NAMESPACE, access.client_id, version, access.user_id, access.role, kind, params)
+    result = cache.get_or_compute(key, TTL_S, compute)
+    return ReadResult(result.value, result.status, access)
+
+
+def _tab(
+    kind: str,
+    fn: Callable[..., dict[str, Any]],
+    user_id: uuid.UUID,
+    client_id: uuid.UUID,
+    spec: WindowSpec,
+    extra: dict[str, Any] | None = None,
+    *args: Any,
+) -> ReadResult:
+    access, window = access_and_window(user_id, client_id, spec)
+    assert window is not None
+    params = {**window.cache_fields(), **(extra or {})}
+    return _cached(access, kind, params, _compute(access, fn, window, *args))
+
+
+def overview(
+    user_id: uuid.UUID, client_id: uuid.UUID, spec: WindowSpec, parts: str = "all"
+) -> ReadResult:
+    """KPIs (``core``), charts (``breakdowns``) or both (``all``)."""
+    return _tab("overview", queries.overview, user_id, client_id, spec, {"parts": parts}, parts)
+
+
+def campaigns(user_id: uuid.UUID, client_id: uuid.UUID, spec: WindowSpec) -> ReadResult:
+    return _tab("campaigns", queries.campaigns, user_id, client_id, spec)
+
+
+def setters(user_id: uuid.UUID, client_id: uuid.UUID, spec: WindowSpec) -> ReadResult:
+    return _tab("setters", queries.setters, user_id, client_id, spec)
+
+
+def response_timing(user_id: uuid.UUID, client_id: uuid.UUID, spec: WindowSpec) -> ReadResult:
+    return _tab("response-timing", queries.response_timing, user_id, client_id, spec)
+
+
+def crm_rows(user_id: uuid.UUID, client_id: uuid.UUID, params: CrmParams) -> ReadResult:
+    """A page of the CRM table; only first pages are cached (deeper pages go straight through)."""
+    access, window = access_and_window(user_id, client_id, params.window)
+
+    def compute() -> dict[str, Any]:
+        with user_session(user_id) as s:
+            return queries.crm_rows(s, access, params, window)
+
+    if params.cursor is not None:
+        return ReadResult(compute(), "bypass", access)
+    fields = {**params.cache_fields(), **(window.cache_fields() if window else {"window": None})}
+    return _cached(access, "crm", fields, compute)

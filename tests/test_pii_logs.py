@@ -1,0 +1,219 @@
+"""No personal data in the logs, and every line is structured JSON.
+
+Representative flows run while ALL output is captured at the file-descriptor level (structlog,
+stdlib logging, and a job worker subprocess): login, refresh, me, logout, a failing login, inbox
+reads over HTTP, a reply through the write service whose body carries a unique marker, a lead
+with an email address and a phone number, and a job run (the recompute the counts read queued,
+carrying the request's ``x-request-id``). Then: no email address, phone number, JWT, password,
+refresh token or message body appears anywhere, and every stderr line is a JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+from fastapi.testclient import TestClient
+
+from inboxapp import logs
+from inboxapp.api.app import create_api
+from inboxapp.config import PROJECT_ROOT
+from inboxapp.inbox import actions
+from tests import factories as f
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+PHONE = re.compile(r"(?<![\w-])\+\d{8,15}(?![\w-])|\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}")
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}")
+
+
+@pytest.fixture
+def all_output(capfd: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
+    """Route structlog and stdlib logging to file descriptor 2 for the test, then restore.
+
+    ``configure_logging`` binds the stream object current at configuration time; for this test
+    it is bound to ``sys.__stderr__`` (fd 2), which ``capfd`` captures, like the subprocesses.
+    """
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    saved_structlog = structlog.get_config()
+    saved_stderr = sys.stderr
+    logs._configured = False
+    sys.stderr = sys.__stderr__
+    try:
+        logs.configure_logging("DEBUG")
+    finally:
+        sys.stderr = saved_stderr
+    try:
+        yield capfd
+    finally:
+        sys.__stderr__.flush()
+        structlog.configure(**saved_structlog)
+        root.handlers, root.level = saved_handlers, saved_level
+        logs._configured = True
+
+
+def _json_lines(text: str) -> list[dict[str, Any]]:
+    out = []
+    for line in text.splitlines():
+        if line.strip():
+            out.append(json.loads(line))  # raises on a line that is not JSON
+    return out
+
+
+def test_no_pii_in_the_logs_of_representative_flows(all_output) -> None:
+    marker = f"BODYMARKER{uuid.uuid4().hex}"
+    password = f"Secret-{uuid.uuid4().hex[:8]}!pw"
+    email = f"pii.{uuid.uuid4().hex[:8]}@example.org"
+    lead_email, lead_phone = f"lead.{uuid.uuid4().hex[:8]}@prospect.example", "+15550142337"
+    request_id = f"pii-test-{uuid.uuid4().hex[:12]}"
+
+    from inboxapp.auth.passwords import hash_password
+    from inboxapp.db.engine import owner_session
+    from inboxapp.db.models import User
+
+    user = User(email=email, displayName="Pia Pii", passwordHash=hash_password(password))
+    with owner_session() as s:
+        s.add(user)
+    ws = f.create_workspace("PII workspace", user)
+    lead = f.create_lead(ws, email=lead_email, phone=lead_phone, firstName="Paula")
+    f.create_message(lead, direction="inbound", body=f"call me at {lead_phone} or {lead_email}")
+
+    secrets: list[str] = [password, marker, email, lead_email, lead_phone]
+    api = TestClient(create_api())
+    # login, refresh, me, a failing login, logout
+    resp = api.post("/api/auth/token", json={"email": email, "password": password})
+    assert resp.status_code == 200
+    pair = resp.json()
+    secrets += [pair["access_token"], pair["refresh_token"]]
+    auth = {"Authorization": f"Bearer {pair['access_token']}"}
+    assert api.get("/api/auth/me", headers=auth).status_code == 200
+    resp = api.post("/api/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert resp.status_code == 200, resp.text
+    refreshed = resp.json()
+    secrets += [refreshed["access_token"], refreshed["refresh_token"]]
+    auth = {"Authorization": f"Bearer {refreshed['access_token']}"}
+    wrong = api.post("/api/auth/token", json={"email": email, "password": password + "x"})
+    assert wrong.status_code == 401
+    # inbox reads (the counts read queues a recompute: no materialized row yet)
+    params = {"clientId": str(ws.id)}
+    resp = api.get("/api/inbox/counts", params=params, headers={**auth, "x-request-id": request_id})
+    assert resp.status_code == 200
+    assert api.get("/api/inbox/conversations", params={**params, "q": lead_email}, headers=auth)
+    resp = api.get(f"/api/inbox/conversations/{lead.id}", params=params, headers=auth)
+    assert resp.status_code == 200 and lead_email in resp.text  # the data is there, not logged
+    # a reply through the write service, with the marker in its body
+    actions.reply(user.id, ws.id, lead.id, f"Hi Paula, {marker} - reach me at {email}")
+    assert api.post("/api/auth/logout", json={"refresh_token": refreshed["refresh_token"]})
+    # a job run (another process; its stderr is fd 2 too)
+    run = subprocess.run(
+        [sys.executable, "-m", "inboxapp", "jobs", "run-once", "--queues", "counts"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "LOG_LEVEL": "INFO"},
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0
+
+    out, err = all_output.readouterr()
+    everything = out + err
+    for secret in secrets:
+        assert secret not in everything, f"a secret leaked into the logs: {secret[:12]}..."
+    for name, pattern in (("email", EMAIL), ("phone", PHONE), ("jwt", JWT)):
+        found = pattern.findall(everything)
+        assert not found, f"{name} pattern in the logs: {found[:3]}"
+
+    lines = _json_lines(err)  # every stderr line is one JSON object
+    assert all("event" in line and "level" in line and "timestamp" in line for line in lines)
+    access = [line for line in lines if line["event"] == "http.request"]
+    assert access and all(
+        {"requestId", "route", "status", "result", "latencyMs"} <= line.keys() for line in access
+    )
+    counts = next(line for line in access if line.get("requestId") == request_id)
+    assert counts["route"] == "/api/inbox/counts" and counts["clientId"] == str(ws.id)
+    assert counts["cache"] in ("miss", "bypass") and counts["userId"] == str(user.id)
+    assert counts["result"] == "ok"
+    failed = [
+        line for line in access if line["route"] == "/api/auth/token" and line["status"] == 401
+    ]
+    assert failed and failed[0]["result"] == "client_error"
+    # the job carries the id of the request that queued it
+    jobs = [line for line in lines if line["event"] == "job finished"]
+    mine = [line for line in jobs if line.get("clientId") == str(ws.id)]
+    assert mine and mine[0]["requestId"] == request_id and "latencyMs" in mine[0]
+
+
+def test_browser_app_log_of_this_run_has_no_pii() -> None:
+    """The production server log the browser tests wrote (same run), when there is one."""
+    from tests.browser.conftest import LOG_PATH
+
+    path = Path(LOG_PATH)
+    started = Path(f"/proc/{os.getpid()}")
+    if not path.exists() or not started.exists():
+        pytest.skip("no browser app log")
+    if path.stat().st_mtime < started.stat().st_ctime:
+        pytest.skip("the browser app log is from an earlier run")
+    text = path.read_text(errors="replace")
+    for name, pattern in (("email", EMAIL), ("jwt", JWT)):
+        found = pattern.findall(text)
+        assert not found, f"{name} pattern in {path}: {found[:3]}"
+
+
+# -- the scrubber itself ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "reach me at jane.doe+sales@example.co.uk today",
+        "phone +442071838750",
+        "phone (555) 123-4567",
+        "phone 555.123.4567",
+        "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlLXN0dWZm",
+    ],
+)
+def test_the_scrubber_redacts_patterns(value: str) -> None:
+    scrubbed = logs.scrub_text(value)
+    assert "[redacted]" in scrubbed
+    assert not EMAIL.search(scrubbed) and not JWT.search(scrubbed)
+    assert not PHONE.search(scrubbed)
+
+
+def test_the_scrubber_redacts_sensitive_keys_and_keeps_ids() -> None:
+    event = {
+        "event": "x",
+        "password": "hunter2",
+        "body": "hello",
+        "Authorization": "Bearer abc",
+        "refresh_token": "r",
+        "email": "a@b.co",
+        "phone": "+15550000000",
+        "clientId": "0b0e5a52-6a43-4d2e-9d0c-4a3f1b8a7c11",
+        "note": "mail bob@example.com",
+        "latencyMs": 12.5,
+    }
+    out = logs._scrub(None, "info", dict(event))
+    for key in ("password", "body", "Authorization", "refresh_token", "email", "phone"):
+        assert out[key] == "[redacted]", key
+    assert out["clientId"] == event["clientId"] and out["latencyMs"] == 12.5
+    assert out["note"] == "mail [redacted]"
+
+
+def test_stdlib_records_are_scrubbed_json(all_output) -> None:
+    logging.getLogger("some.library").warning("user %s failed", "someone@example.com")
+    structlog.get_logger("x").info(
+        "plain", detail="eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-nature"
+    )
+    _, err = all_output.readouterr()
+    lines = _json_lines(err)
+    assert [line["event"] for line in lines] == ["user [redacted] failed", "plain"]
+    assert lines[0]["logger"] == "some.library" and lines[1]["detail"] == "[redacted]"
