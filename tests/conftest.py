@@ -94,3 +94,9 @@ def runtime_url(database_url: str) -> str:
 def unique() -> str:
     """A short unique suffix for names and emails created by one test."""
     return uuid.uuid4().hex[:10]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run browser tests last: sync Playwright leaves a running event loop in the main
+    thread, after which plain ``asyncio.run`` in later tests would fail."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

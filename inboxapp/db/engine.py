@@ -22,7 +22,9 @@ from inboxapp.config import get_settings, sqlalchemy_url
 
 @lru_cache(maxsize=1)
 def owner_engine() -> Engine:
-    return create_engine(sqlalchemy_url(get_settings().owner_url), pool_pre_ping=True)
+    return create_engine(
+        sqlalchemy_url(get_settings().owner_url), pool_pre_ping=True, hide_parameters=True
+    )
 
 
 @lru_cache(maxsize=1)
@@ -30,6 +32,7 @@ def runtime_engine() -> Engine:
     return create_engine(
         sqlalchemy_url(get_settings().runtime_url),
         pool_pre_ping=True,
+        hide_parameters=True,  # error messages never carry bound values (search text, bodies)
         pool_size=10,
         max_overflow=10,
     )
