@@ -71,6 +71,11 @@ KNOWN_BENCHMARKS: dict[str, tuple[list[str], str]] = {
 """Benchmarks not listed run with ``--quick`` against the release database when they offer it."""
 TAIL_LINES = 12
 WEB_WORKDIR = ROOT / ".data" / "release-web"
+KEEP_AS_IS = (
+    ROOT / ".gitignore",
+    ROOT / "reflex.lock" / "package.json",
+    ROOT / "reflex.lock" / "bun.lock",
+)
 
 
 @dataclass
@@ -419,7 +424,10 @@ def _pytest_line(output: str) -> str:
 
 def render_report(gates: list[Gate], total_s: float, template: str, meta: dict[str, str]) -> str:
     failed = [g.name for g in gates if g.status == "failed"]
+    skipped = [g.name for g in gates if g.status == "skipped"]
     verdict = "**PASS**" if not failed else f"**FAIL** ({', '.join(failed)})"
+    if skipped:
+        verdict += f", skipped: {', '.join(skipped)}"
     summary = (
         f"{verdict}. Generated {meta['when']} on `{meta['host']}` at commit `{meta['commit']}`"
         f" by `make release-check` in {_fmt_s(total_s)}."
@@ -430,6 +438,17 @@ def render_report(gates: list[Gate], total_s: float, template: str, meta: dict[s
         if g.name == "tests":
             detail = _pytest_line(g.output) or detail
         rows.append(f"| {g.name} | {g.status} | {_fmt_s(g.seconds)} | {detail} |")
+    failing = [
+        ln.strip()
+        for g in gates
+        if g.name == "tests" and g.status == "failed"
+        for ln in g.output.splitlines()
+        if ln.startswith(("FAILED ", "ERROR "))
+    ]
+    if failing:
+        shown = [f"- `{ln[:160]}`" for ln in failing[:15]]
+        more = f"\n- ... and {len(failing) - 15} more" if len(failing) > 15 else ""
+        rows.append("\nFailing tests:\n\n" + "\n".join(shown) + more)
     stress = next((g for g in gates if g.name == "switch-stress"), None)
     if stress is None or not stress.figures:
         switch = f"Not run ({stress.detail if stress else 'skipped'})."
@@ -529,8 +548,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # to its own directory, kept warm under .data/: a `make run`, `make test` or a browser test
     # run on the same checkout rebuilds `.web` and would pull the build from under our server.
     os.environ["REFLEX_WEB_WORKDIR"] = str(WEB_WORKDIR)
-    gitignore = ROOT / ".gitignore"
-    gitignore_before = gitignore.read_bytes() if gitignore.exists() else None
+    # Reflex rewrites these when it initializes a web directory (same content, other format):
+    # the check leaves the checkout exactly as it found it.
+    kept = {p: p.read_bytes() for p in KEEP_AS_IS if p.exists()}
     gates: list[Gate] = []
     make = shutil.which("make") or "make"
     ruff, reflex = str(BIN / "ruff"), str(BIN / "reflex")
@@ -584,9 +604,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         gates.append(Gate("benchmarks", detail="--skip"))
 
-    # Initializing a fresh web directory rewrites .gitignore: leave the checkout as it was.
-    if gitignore_before is not None and gitignore.read_bytes() != gitignore_before:
-        gitignore.write_bytes(gitignore_before)
+    for path, content in kept.items():
+        if not path.exists() or path.read_bytes() != content:
+            path.write_bytes(content)
     total = time.monotonic() - started
     template_path = Path(args.template)
     template = template_path.read_text() if template_path.exists() else DEFAULT_TEMPLATE
