@@ -47,8 +47,8 @@ MSG_NO_ACCESS = "You don't have access to the workspace in that link, so we open
 MSG_LOAD_FAILED = "We couldn't load your workspaces. Check your connection and reload the page."
 
 
-def workspace_url(client_id: str) -> str:
-    return f"{HOME_ROUTE}?{urlencode({CLIENT_PARAM: client_id})}"
+def workspace_url(client_id: str, route: str = HOME_ROUTE) -> str:
+    return f"{route}?{urlencode({CLIENT_PARAM: client_id})}"
 
 
 def _route_key(path: str) -> str:
@@ -277,7 +277,11 @@ class WorkspaceState(AuthState):
         self._set_active(row)
         self._set_notice("")
         self._notice_for = ""
-        return rx.redirect(workspace_url(client_id))
+        # Stay on the current page when it loads per workspace (inbox, analytics); else inbox.
+        route = _route_key(self.router.url.path)
+        return rx.redirect(
+            workspace_url(client_id, route if route in _READY_EVENTS else HOME_ROUTE)
+        )
 
     @rx.event
     def dismiss_notice(self) -> None:
