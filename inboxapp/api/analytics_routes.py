@@ -9,15 +9,17 @@ Same rules as the inbox read API: Bearer auth, JSON errors, ``x-read-api-enabled
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
 from inboxapp.analytics import read
 from inboxapp.analytics.queries import parse_crm_params, parse_parts
-from inboxapp.analytics.windows import parse_window
+from inboxapp.analytics.windows import WindowSpec, parse_window
 from inboxapp.api.deps import CurrentUser
 from inboxapp.api.inbox_routes import require_flag
+from inboxapp.auth.tokens import AccessClaims
 from inboxapp.flags import ANALYTICS_READ_API
 from inboxapp.inbox.params import parse_uuid
 from inboxapp.inbox.read import ReadResult
@@ -52,6 +54,19 @@ def analytics_overview(
     return _result(response, read.overview(uuid.UUID(user.user_id), cid, spec, which))
 
 
+def _tab(
+    reader: Callable[[uuid.UUID, uuid.UUID, WindowSpec], ReadResult],
+    user: AccessClaims,
+    response: Response,
+    client_id: str,
+    spec: WindowSpec,
+) -> dict[str, Any]:
+    """The shared body of the per-tab routes: flag, workspace id, cached read."""
+    require_flag(ANALYTICS_READ_API, response)
+    cid = parse_uuid(client_id, "clientId")
+    return _result(response, reader(uuid.UUID(user.user_id), cid, spec))
+
+
 @router.get("/api/analytics/campaigns")
 def analytics_campaigns(
     user: CurrentUser,
@@ -61,10 +76,7 @@ def analytics_campaigns(
     from_: FromParam = None,
     to: ToParam = None,
 ) -> dict[str, Any]:
-    require_flag(ANALYTICS_READ_API, response)
-    cid = parse_uuid(client_id, "clientId")
-    spec = parse_window(window, from_, to)
-    return _result(response, read.campaigns(uuid.UUID(user.user_id), cid, spec))
+    return _tab(read.campaigns, user, response, client_id, parse_window(window, from_, to))
 
 
 @router.get("/api/analytics/setters")
@@ -76,10 +88,7 @@ def analytics_setters(
     from_: FromParam = None,
     to: ToParam = None,
 ) -> dict[str, Any]:
-    require_flag(ANALYTICS_READ_API, response)
-    cid = parse_uuid(client_id, "clientId")
-    spec = parse_window(window, from_, to)
-    return _result(response, read.setters(uuid.UUID(user.user_id), cid, spec))
+    return _tab(read.setters, user, response, client_id, parse_window(window, from_, to))
 
 
 @router.get("/api/analytics/response-timing")
@@ -91,10 +100,7 @@ def analytics_response_timing(
     from_: FromParam = None,
     to: ToParam = None,
 ) -> dict[str, Any]:
-    require_flag(ANALYTICS_READ_API, response)
-    cid = parse_uuid(client_id, "clientId")
-    spec = parse_window(window, from_, to)
-    return _result(response, read.response_timing(uuid.UUID(user.user_id), cid, spec))
+    return _tab(read.response_timing, user, response, client_id, parse_window(window, from_, to))
 
 
 @router.get("/api/analytics/crm/rows")
