@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 
@@ -75,26 +76,33 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
 
 def main(dev: bool = False) -> int:
     env = dict(os.environ)
-    _prepare_services(env)
-    _banner("Migrating the database")
-    _cli(["migrate"], env)
-    _banner("Seeding demo data (idempotent)")
-    _cli(["seed", "--demo"], env)
-    procs = [
-        _spawn([sys.executable, "-m", "inboxapp", "worker"], env),
-        _spawn(reflex_command(dev), env),
-    ]
-    _banner(f"inboxapp on http://127.0.0.1:{APP_PORT}  (Ctrl-C stops everything)")
+    stop = threading.Event()
 
-    def _terminate(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
+    def _request_stop(_signum: int, _frame: object) -> None:
+        # Never raises: a Ctrl-C (make forwards one, impatient users press it twice) can
+        # not abort the cleanup half-way and leave the worker or the app running.
+        stop.set()
 
-    signal.signal(signal.SIGTERM, _terminate)
+    procs: list[subprocess.Popen[bytes]] = []
     try:
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
+        _prepare_services(env)
+        _banner("Migrating the database")
+        _cli(["migrate"], env)
+        _banner("Seeding demo data (idempotent)")
+        _cli(["seed", "--demo"], env)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, _request_stop)
+        procs = [
+            _spawn([sys.executable, "-m", "inboxapp", "worker"], env),
+            _spawn(reflex_command(dev), env),
+        ]
+        _banner(f"inboxapp on http://127.0.0.1:{APP_PORT}  (Ctrl-C stops everything)")
+        while not stop.is_set() and all(p.poll() is None for p in procs):
+            stop.wait(0.5)
+        if stop.is_set():
+            return 0
         return next((p.returncode or 1) for p in procs if p.poll() is not None)
-    except KeyboardInterrupt:
-        return 0
+    except KeyboardInterrupt:  # during migrate/seed
+        return 130
     finally:
         _stop(procs)

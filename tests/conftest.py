@@ -7,6 +7,7 @@ embedded servers start under ``.data/``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import uuid
@@ -34,16 +35,50 @@ def _admin_url() -> str:
         return start_postgres(DATA_DIR / "test-pg", db_name="postgres")
 
 
+RUN_ID = secrets.token_hex(4)
+REDIS_CLAIM_KEY = "inboxapp:test-run"
+REDIS_DBS = (15, 14, 12, 11, 10, 9, 8, 7, 6, 5, 4)
+"""Databases a test run may claim (13 is the benchmarks'): two runs on one machine (a clean
+clone's CI beside a developer's run) must not share flag overrides or rate-limit keys."""
+
+
+def _claim_redis_db(url: str) -> str | None:
+    """The first database of ``url``'s server that no other live test run holds (claimed
+    with SET NX, expiring after two hours in case a run dies); None when all are taken."""
+    import redis
+
+    base = url.rsplit("/", 1)[0] if url.rsplit("/", 1)[-1].isdigit() else url.rstrip("/")
+    for db in REDIS_DBS:
+        candidate = f"{base}/{db}"
+        client = redis.Redis.from_url(candidate, socket_connect_timeout=2)
+        if client.set(REDIS_CLAIM_KEY, RUN_ID, nx=True, ex=7200):
+            client.flushdb()  # a previous run's leftovers
+            client.set(REDIS_CLAIM_KEY, RUN_ID, ex=7200)
+            return candidate
+    return None
+
+
+def _release_redis_db(url: str) -> None:
+    import redis
+
+    with contextlib.suppress(redis.RedisError):
+        client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        if client.get(REDIS_CLAIM_KEY) == RUN_ID.encode():
+            client.delete(REDIS_CLAIM_KEY)
+
+
 def _redis_url() -> str:
     import redis
 
     try:
         redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2).ping()
-        return TEST_REDIS_URL
     except redis.RedisError:
         from inboxapp.embedded import start_redis
 
         return start_redis(DATA_DIR / "test-redis.rdb")
+    if "TEST_REDIS_URL" in os.environ:
+        return TEST_REDIS_URL
+    return _claim_redis_db(TEST_REDIS_URL) or TEST_REDIS_URL
 
 
 def _db_url(admin: str, name: str) -> str:
@@ -63,13 +98,14 @@ def reset_app_caches() -> None:
 @pytest.fixture(scope="session", autouse=True)
 def database_url() -> Iterator[str]:
     admin = _admin_url()
-    name = f"inboxapp_test_{secrets.token_hex(4)}"
+    name = f"inboxapp_test_{RUN_ID}"
     with psycopg.connect(libpq_url(admin), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = _db_url(admin, name)
+    redis_url = _redis_url()
     os.environ.update(
         DATABASE_URL=url,
-        REDIS_URL=_redis_url(),
+        REDIS_URL=redis_url,
         JWT_SECRET=TEST_JWT_SECRET,
         LOG_LEVEL="DEBUG",
     )
@@ -83,6 +119,7 @@ def database_url() -> Iterator[str]:
     reset_app_caches()
     with psycopg.connect(libpq_url(admin), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _release_redis_db(redis_url)
 
 
 @pytest.fixture(scope="session")

@@ -151,6 +151,26 @@ def test_cached_reads_move_the_cache_counters_and_latency_histograms(
     assert after[route] - before.get(route, 0) == 2
 
 
+def test_analytics_reads_feed_the_analytics_latency_histogram(
+    local: TestClient, remote: TestClient, world
+) -> None:
+    ws = world["ws"]
+    get_cache().bump("analytics", ws.id)  # the next read is a miss
+    miss = "inboxapp_analytics_fetch_seconds_count{cache=miss,kind=campaigns}"
+    hit = "inboxapp_analytics_fetch_seconds_count{cache=hit,kind=campaigns}"
+    before = scrape(local)
+    for expected in ("miss", "hit"):
+        resp = remote.get(
+            "/api/analytics/campaigns",
+            params={"clientId": str(ws.id), "window": "30d"},
+            headers=world["owner"],
+        )
+        assert resp.status_code == 200 and resp.headers["x-cache"] == expected, resp.text
+    after = scrape(local)
+    assert after[miss] - before.get(miss, 0) == 1
+    assert after[hit] - before.get(hit, 0) == 1
+
+
 def test_queue_depth_staleness_and_job_counters(local: TestClient, world) -> None:
     from inboxapp.jobs.tasks import enqueue_recompute
 

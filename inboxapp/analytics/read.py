@@ -34,6 +34,7 @@ from inboxapp.db.engine import user_session
 from inboxapp.inbox.queries import Access, require_access
 from inboxapp.inbox.read import ReadResult
 from inboxapp.logs import get_logger
+from inboxapp.observability.metrics import timed_read
 
 TTL_S = 120
 log = get_logger(__name__)
@@ -99,6 +100,7 @@ def _tab(
     return _cached(access, kind, params, _compute(access, fn, window, *args))
 
 
+@timed_read(NAMESPACE, "overview")
 def overview(
     user_id: uuid.UUID, client_id: uuid.UUID, spec: WindowSpec, parts: str = "all"
 ) -> ReadResult:
@@ -106,18 +108,22 @@ def overview(
     return _tab("overview", queries.overview, user_id, client_id, spec, {"parts": parts}, parts)
 
 
+@timed_read(NAMESPACE, "campaigns")
 def campaigns(user_id: uuid.UUID, client_id: uuid.UUID, spec: WindowSpec) -> ReadResult:
     return _tab("campaigns", queries.campaigns, user_id, client_id, spec)
 
 
+@timed_read(NAMESPACE, "setters")
 def setters(user_id: uuid.UUID, client_id: uuid.UUID, spec: WindowSpec) -> ReadResult:
     return _tab("setters", queries.setters, user_id, client_id, spec)
 
 
+@timed_read(NAMESPACE, "response-timing")
 def response_timing(user_id: uuid.UUID, client_id: uuid.UUID, spec: WindowSpec) -> ReadResult:
     return _tab("response-timing", queries.response_timing, user_id, client_id, spec)
 
 
+@timed_read(NAMESPACE, "crm")
 def crm_rows(user_id: uuid.UUID, client_id: uuid.UUID, params: CrmParams) -> ReadResult:
     """A page of the CRM table; only first pages are cached (deeper pages go straight through)."""
     access, window = access_and_window(user_id, client_id, params.window)
