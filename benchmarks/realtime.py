@@ -45,7 +45,6 @@ import os
 import random
 import re
 import secrets
-import signal
 import socket
 import statistics
 import subprocess
@@ -62,6 +61,8 @@ import httpx
 import psutil
 import psycopg
 import websockets
+
+from inboxapp.processes import stop_group
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_URL = os.environ.get(
@@ -333,16 +334,7 @@ class Server:
 
     def stop(self) -> None:
         for proc in (self.worker, self.proc):
-            if proc is None or proc.poll() is not None:
-                continue
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-            except ProcessLookupError:
-                pass
+            stop_group(proc, timeout=20)
 
 
 # ---------------------------------------------------------------------------------- sessions
@@ -610,6 +602,12 @@ async def run_case(
             "mean_read_ms": round(
                 delta(live0, live1, "read_ms") / max(1, delta(live0, live1, "refreshes")), 1
             ),
+            "mean_shared_compute_ms": round(
+                delta(hub0, hub1, "shared_compute_us") / 1000 / max(1.0, shared), 1
+            ),
+            "mean_shared_total_ms": round(
+                delta(hub0, hub1, "shared_total_us") / 1000 / max(1.0, shared), 1
+            ),
             "mean_signal_to_applied_ms": round(
                 delta(live0, live1, "signal_to_applied_ms")
                 / max(1, delta(live0, live1, "refreshes")),
@@ -669,7 +667,8 @@ def report(result: dict[str, Any]) -> None:
         f" {per['read_path_calls']} read-path calls in the app,"
         f" {per['fallback_loads']} per-tab fallback loads,"
         f" {per['unchanged_skips']} refreshes skipped (nothing new);"
-        f" mean hub lag {per['mean_hub_lag_ms']} ms, shared read {per['mean_read_ms']} ms,"
+        f" mean hub lag {per['mean_hub_lag_ms']} ms, shared read {per['mean_read_ms']} ms"
+        f" ({per['mean_shared_compute_ms']} ms computing of {per['mean_shared_total_ms']} ms),"
         f" signal->applied {per['mean_signal_to_applied_ms']} ms;"
         f" {per['applies']} applies, {per['mean_apply_us']} us each under the lock"
         f" (+{per['mean_apply_wait_us']} us waiting); full GC {per['gc2_ms']} ms;"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from inboxapp import pages, styles
+from inboxapp import pages, runtime_tuning, styles
 from inboxapp.api.app import create_api
 from inboxapp.observability.reflex_hooks import install as install_event_hooks
 
@@ -21,5 +21,7 @@ app = rx.App(
     api_transformer=create_api(),
     head_components=[rx.el.link(rel="icon", href="/favicon.ico")],
 )
+runtime_tuning.configure()
+runtime_tuning.fast_packets(app.sio)
 # Log context for every Reflex event; the loop detector only with INBOXAPP_DEBUG_LOOPS=1.
 install_event_hooks(app)

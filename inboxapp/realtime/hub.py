@@ -44,6 +44,9 @@ log = get_logger(__name__)
 
 T = TypeVar("T")
 GLOBAL = "global"
+MANY_SUBSCRIBERS = 20
+"""From this many subscribers of one workspace in a process, live updates count exactly (see
+``inboxapp.state.live``) and ``COUNTS`` events are paced (:attr:`Hub.counts_pace`)."""
 MAX_BATCH_LEADS = 2000
 """More changed leads than this in one batch (an import): tell everyone to RESYNC instead."""
 
@@ -79,6 +82,10 @@ class HubStats:
     failed_batches: int = 0
     shared_computes: int = 0
     shared_hits: int = 0
+    shared_compute_us: int = 0
+    """Time the shared reads spent computing in their threads (summed)."""
+    shared_total_us: int = 0
+    """Time from starting a shared read to its result on the event loop (summed)."""
 
     @property
     def db_queries(self) -> int:
@@ -136,6 +143,7 @@ class Hub:
         retry_delay: float = 1.0,
         lead_delay: float | None = None,
         executor: Executor | None = None,
+        counts_pace: float = 0.0,
     ) -> None:
         self.feed = feed
         self.executor = executor
@@ -147,6 +155,12 @@ class Hub:
         the workspace's previous one is flushed after ``lead_delay`` s (the notifications of one
         transaction arrive together), saving the window's latency on isolated changes; changes
         arriving meanwhile coalesce into the next batch as usual."""
+        self.counts_pace = counts_pace
+        """A ``COUNTS`` event (a materialized recompute landed) of a workspace with at least
+        ``MANY_SUBSCRIBERS`` subscribers here waits this long (0: no pacing), coalescing with
+        later ones. Such tabs already show exact counts (live updates count exactly from
+        that many tabs on), so the event mostly confirms them; waking hundreds of tabs for it
+        while the change itself is still being fanned out only delays that fan-out."""
         self.check_sessions = check_sessions
         self.retry_delay = retry_delay
         self.stats = HubStats()
@@ -162,6 +176,7 @@ class Hub:
         self._start_lock = asyncio.Lock()
         self._started = False
         self._shared: dict[Hashable, tuple[float, asyncio.Future[Any]]] = {}
+        self._paced: dict[uuid.UUID, asyncio.TimerHandle] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -186,6 +201,9 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._flushers.clear()
+        for handle in self._paced.values():
+            handle.cancel()
+        self._paced.clear()
         for subs in list(self._subs.values()):
             for sub in list(subs):
                 sub._close("shutdown")
@@ -267,11 +285,21 @@ class Hub:
             self.stats.shared_hits += 1
             return entry[1]
         # A task of its own: a caller that is cancelled (tab closed) does not fail the others.
-        task: asyncio.Task[T] = asyncio.get_running_loop().create_task(self._in_thread(compute))
+        stats = self.stats
+
+        def timed() -> T:
+            started = time.perf_counter()
+            try:
+                return compute()
+            finally:
+                stats.shared_compute_us += round((time.perf_counter() - started) * 1e6)
+
+        task: asyncio.Task[T] = asyncio.get_running_loop().create_task(self._in_thread(timed))
         self._shared[key] = (now, task)
-        self.stats.shared_computes += 1
+        stats.shared_computes += 1
 
         def finished(done: asyncio.Task[T]) -> None:
+            stats.shared_total_us += round((time.monotonic() - now) * 1e6)
             failed = done.cancelled() or done.exception() is not None
             if self._shared.get(key, (0.0, None))[1] is done:
                 if failed:
@@ -316,6 +344,25 @@ class Hub:
         cid = event.client_id
         if cid not in self._subs or self.closed:
             return
+        if (
+            event.op == "COUNTS"
+            and self.counts_pace > 0
+            and len(self._subs[cid]) >= MANY_SUBSCRIBERS
+        ):
+            if cid not in self._paced:
+                self._paced[cid] = asyncio.get_running_loop().call_later(
+                    self.counts_pace, self._release_counts, event
+                )
+            return
+        self._accumulate(event)
+
+    def _release_counts(self, event: FeedEvent) -> None:
+        self._paced.pop(event.client_id, None)
+        if event.client_id in self._subs and not self.closed:
+            self._accumulate(event)
+
+    def _accumulate(self, event: FeedEvent) -> None:
+        cid = event.client_id
         batch = self._pending.get(cid)
         if batch is None:
             now = time.monotonic()

@@ -198,7 +198,8 @@ class Subscription:
             if remaining <= 0:
                 return None
             try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout=remaining)
+                async with asyncio.timeout(remaining):  # no extra task, unlike wait_for
+                    await self._wakeup.wait()
             except TimeoutError:
                 return None
 
@@ -250,6 +251,8 @@ def process_hub() -> Hub:
             check_sessions=not get_settings().supabase_enabled,
             lead_delay=_lead_delay(),
             executor=_executor(),
+            max_parallel=_int_env("INBOXAPP_REALTIME_PARALLEL", 8),
+            counts_pace=COUNTS_PACE_S,
         )
     return _hub
 
@@ -260,24 +263,36 @@ _threads: ThreadPoolExecutor | None = None
 def _executor() -> ThreadPoolExecutor:
     """The process hub's threads (``INBOXAPP_REALTIME_THREADS``, default 16): its batch
     queries and the sessions' shared re-reads wait on the database, and the loop's default
-    executor (6 threads on 2 cores) is shared with every other blocking call of the app."""
+    executor (6 threads on 2 cores) is shared with every other blocking call of the app.
+    ``INBOXAPP_REALTIME_PARALLEL`` (default 8) bounds the workspaces decided at once."""
     global _threads
     if _threads is None:
-        try:
-            size = int(os.environ.get("INBOXAPP_REALTIME_THREADS") or 16)
-        except ValueError:
-            size = 16
-        _threads = ThreadPoolExecutor(max(1, size), thread_name_prefix="realtime")
+        size = _int_env("INBOXAPP_REALTIME_THREADS", 16)
+        _threads = ThreadPoolExecutor(size, thread_name_prefix="realtime")
     return _threads
 
 
-def _lead_delay() -> float | None:
-    """``INBOXAPP_REALTIME_LEAD_DELAY_S``: the hub's leading-edge delay (unset: off)."""
-    raw = os.environ.get("INBOXAPP_REALTIME_LEAD_DELAY_S", "").strip()
+def _int_env(name: str, default: int) -> int:
     try:
-        return max(0.0, float(raw)) if raw else None
+        return max(1, int(os.environ.get(name) or default))
     except ValueError:
+        return default
+
+
+LEAD_DELAY_S = 0.01
+COUNTS_PACE_S = 0.5
+
+
+def _lead_delay() -> float | None:
+    """``INBOXAPP_REALTIME_LEAD_DELAY_S``: the hub's leading-edge delay (default 10 ms: the
+    first change after a quiet window goes out at once; ``off`` always waits the window)."""
+    raw = os.environ.get("INBOXAPP_REALTIME_LEAD_DELAY_S", "").strip().lower()
+    if raw in ("off", "none", "no"):
         return None
+    try:
+        return max(0.0, float(raw)) if raw else LEAD_DELAY_S
+    except ValueError:
+        return LEAD_DELAY_S
 
 
 async def shutdown() -> None:

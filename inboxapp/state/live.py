@@ -50,11 +50,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from inboxapp import runtime_tuning
 from inboxapp.auth import service as auth_service
 from inboxapp.auth.tokens import AuthError, TokenPair
 from inboxapp.config import get_settings
 from inboxapp.logs import get_logger
-from inboxapp.realtime.hub import Hub
+from inboxapp.realtime.hub import MANY_SUBSCRIBERS, Hub
 
 log = get_logger("inboxapp.ui")
 
@@ -88,7 +89,7 @@ SHARED_TTL_S = 2.0
 ROTATED_TTL_S = 60.0
 """A rotated pair is handed to other tabs presenting the same old refresh token this long."""
 APPLY_CONCURRENCY = int(_env_float("INBOXAPP_LIVE_APPLY_CONCURRENCY", 16, 1, 10_000))
-EXACT_COUNTS_TABS = int(_env_float("INBOXAPP_LIVE_EXACT_COUNTS_TABS", 20, 1, 1e9))
+EXACT_COUNTS_TABS = int(_env_float("INBOXAPP_LIVE_EXACT_COUNTS_TABS", MANY_SUBSCRIBERS, 1, 1e9))
 """From this many tabs on one workspace in this process, a live update whose materialized
 counts are stale counts exactly at once (one live query per scope and change) instead of
 updating every tab a second time when the recompute lands (``COUNTS``)."""
@@ -143,6 +144,7 @@ def claim(tab: str, listener: str) -> None:
     """``listener`` is now the tab's only listener (older ones leave at their next check)."""
     _OWNERS[tab] = listener
     STATS["started"] += 1
+    runtime_tuning.note_growth()
     _ensure_stats_writer()
 
 

@@ -37,7 +37,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -48,6 +47,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from inboxapp.processes import stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
@@ -161,19 +162,6 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _stop_group(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
-    except ProcessLookupError:
-        pass
-
-
 @dataclass
 class Stack:
     url: str
@@ -283,7 +271,7 @@ def prod_stack(workdir: Path, start_timeout_s: float = 240) -> Iterator[Stack]:
         yield Stack(url=base, env=env, log_path=log_path, demo=demo)
     finally:
         for proc in reversed(procs):
-            _stop_group(proc)
+            stop_group(proc)
         with psycopg.connect(libpq_url(ADMIN_URL), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         # Initializing a fresh web directory rewrites .gitignore: leave the checkout as it was.

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import tempfile
@@ -22,6 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+
+from inboxapp.processes import stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -78,19 +79,6 @@ def _tail(path: Path, lines: int = 40) -> str:
     return f"--- last lines of {path} ---\n" + "\n".join(text.splitlines()[-lines:])
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
-    except ProcessLookupError:
-        pass
-
-
 @pytest.fixture(scope="session")
 def app_url(database_url: str) -> Iterator[str]:
     port = _free_port()
@@ -118,7 +106,7 @@ def app_url(database_url: str) -> Iterator[str]:
             time.sleep(0.5)
         yield base
     finally:
-        _stop(proc)
+        stop_group(proc)
 
 
 @pytest.fixture(scope="session")
