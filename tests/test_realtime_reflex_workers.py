@@ -25,6 +25,10 @@ runs the actual backend (``--backend-only``, two workers) and talks to it like b
    one event per entitled subscription and change (``deliveries`` counts one per subscriber
    and batch; one batch per change in each worker): no duplicate from the other worker,
    nothing lost, and still one listener per tab afterwards.
+4. Heartbeat and reconnect (same backend, ``INBOXAPP_LIVE_HEARTBEAT_S=2``): a change the feed
+   never announces (triggers disabled for that statement, as if the LISTEN connection had
+   been down) reaches the tabs through the heartbeat refetch; after every LISTEN connection is
+   terminated, the hubs reconnect and the next change arrives as usual.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import os
 import secrets
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +47,7 @@ from typing import Any
 
 import httpx
 import psutil
+import psycopg
 import pytest
 import redis
 
@@ -58,6 +64,8 @@ from benchmarks.realtime import (
     write_change,
 )
 from inboxapp.auth.service import login
+from inboxapp.cache.store import get_cache
+from inboxapp.config import libpq_url
 from inboxapp.processes import stop_group
 from tests.factories import (
     PASSWORD,
@@ -78,6 +86,7 @@ STATS_TIMEOUT_S = 10.0
 SETTLE_TIMEOUT_S = 20.0
 RECONNECTS = 4
 MAX_EXTRA_ROUNDS = 5
+HEARTBEAT_S = 2.0
 """Rounds of extra sessions when every session happened to land on one worker."""
 
 
@@ -159,6 +168,7 @@ def _backend_env(database_url: str, port: int, stats_file: Path) -> dict[str, st
         REFLEX_SHOW_BUILT_WITH_REFLEX="false",
         NPM_CONFIG_REGISTRY=env.get("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org/"),
         INBOXAPP_LIVE_STATS_FILE=str(stats_file),
+        INBOXAPP_LIVE_HEARTBEAT_S=str(HEARTBEAT_S),  # the heartbeat test; hub stats ignore it
         LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
     )
@@ -420,3 +430,64 @@ async def _scenario(backend: Backend, world: World) -> None:
 def test_two_reflex_workers_deliver_each_change_exactly_once(backend: Backend) -> None:
     world = _seed()
     asyncio.run(asyncio.wait_for(_scenario(backend, world), timeout=150))
+
+
+async def _seen_by(tabs: list[Session], marker: int, backend: Backend) -> None:
+    deadline = time.monotonic() + DELIVERY_TIMEOUT_S
+    while any(marker not in t.seen for t in tabs) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    missing = [t.n for t in tabs if marker not in t.seen]
+    assert not missing, f"marker {marker} never reached tabs {missing}\n{backend.tail()}"
+
+
+async def _heartbeat_scenario(backend: Backend, world: World, database_url: str) -> None:
+    """A change the feed never announces (triggers off for that statement, as if the LISTEN
+    connection had been down; the read cache invalidated as the service layer does) reaches
+    the tabs through the heartbeat refetch; after the listening connections are killed, the
+    hubs reconnect and a normal change arrives."""
+    ws = world.watched
+    tabs = [Session(n, backend.base, ws, person) for n, person in enumerate(ws.global_people[:2])]
+    tasks = await _connect(tabs, backend)
+    try:
+        lead_id = next(lead for lead, assignee in ws.leads if assignee is None)
+        silent = 900_000 + secrets.randbelow(99_990)
+        # An announced change first: the lead is then on both tabs' first page.
+        shown = Change(silent + 1, ws, lead_id, None)
+        await asyncio.to_thread(write_change, shown)
+        await _seen_by(tabs, shown.seq, backend)
+
+        def silent_write() -> None:
+            with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+                conn.execute("SET session_replication_role = replica")  # no trigger fires
+                conn.execute(
+                    'UPDATE public."Lead" SET "lastMessagePreview" = %s, "updatedAt" = now()'
+                    " WHERE id = %s",
+                    (f"bench-{silent:06d} missed by the feed", lead_id),
+                )
+            get_cache().bump("inbox", uuid.UUID(ws.client_id))
+
+        await asyncio.to_thread(silent_write)
+        await _seen_by(tabs, silent, backend)  # only a heartbeat re-read can show it
+
+        def kill_listeners() -> int:
+            with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+                rows = conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND query ILIKE 'LISTEN%%'"
+                ).fetchall()
+            return len(rows)
+
+        assert await asyncio.to_thread(kill_listeners) >= 1
+        change = Change(silent + 2, ws, lead_id, None)
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(write_change, change)
+        await _seen_by(tabs, change.seq, backend)
+    finally:
+        await close_all(tabs, tasks)
+
+
+def test_heartbeat_catches_missed_changes_and_listeners_reconnect(
+    backend: Backend, database_url: str
+) -> None:
+    world = _seed()
+    asyncio.run(asyncio.wait_for(_heartbeat_scenario(backend, world, database_url), timeout=90))
