@@ -540,6 +540,20 @@ def fetch_page(user_id: str, client_id: str, raw: dict[str, Any]) -> dict[str, A
     return queries.list_conversations(uid, cid, params)
 
 
+async def read_page(
+    user_id: str, client_id: str, raw: dict[str, Any], failure_event: str
+) -> tuple[dict[str, Any] | None, str]:
+    """A list page off the event loop: ``(page, "")``, or ``(None, message for the user)``
+    (an unexpected failure is logged as ``failure_event``)."""
+    try:
+        return await asyncio.to_thread(fetch_page, user_id, client_id, raw), ""
+    except AppError as exc:
+        return None, human_error(exc.message)
+    except Exception:
+        log.exception(failure_event, clientId=client_id)
+        return None, MSG_LIST_FAILED
+
+
 def fetch_conversation(user_id: str, client_id: str, lead_id: str) -> dict[str, Any]:
     uid, cid, lid = uuid.UUID(user_id), uuid.UUID(client_id), uuid.UUID(lead_id)
     if read_api_enabled():
@@ -935,12 +949,7 @@ class InboxState(WorkspaceState):
         page: dict[str, Any] | None = None
         error = ""
         try:
-            page = await asyncio.to_thread(fetch_page, user, client, raw)
-        except AppError as exc:
-            error = human_error(exc.message)
-        except Exception:
-            log.exception("ui.list_failed", clientId=client)
-            error = MSG_LIST_FAILED
+            page, error = await read_page(user, client, raw, "ui.list_failed")
         finally:
             async with self:
                 if request == self._list_request:
@@ -968,12 +977,7 @@ class InboxState(WorkspaceState):
         page: dict[str, Any] | None = None
         error = ""
         try:
-            page = await asyncio.to_thread(fetch_page, user, client, raw)
-        except AppError as exc:
-            error = human_error(exc.message)
-        except Exception:
-            log.exception("ui.list_more_failed", clientId=client)
-            error = MSG_LIST_FAILED
+            page, error = await read_page(user, client, raw, "ui.list_more_failed")
         finally:
             async with self:
                 if request == self._list_request:
