@@ -11,7 +11,8 @@ What it does:
    one workspace of ``--leads`` leads (case a) and ``--workspaces`` workspaces sharing
    ``--leads`` leads (case b); then recomputes their materialized counts.
 2. Starts the production app (``reflex run --env prod``, one granian worker, in-memory state
-   manager) and one job worker (counts recomputes, as in production; ``--no-worker`` skips it).
+   manager; ``--workers N``: N workers with Reflex's Redis state manager) and one job worker
+   (counts recomputes, as in production; ``--no-worker`` skips it).
 3. Connects N browserless sessions: raw Engine.IO v4 / Socket.IO websockets to ``/_event``,
    each with its own client token. The CONNECT packet carries the boot event
    ``reflex___state____state.hydrate_and_load`` with ``router_data`` (pathname ``/``, query
@@ -208,7 +209,9 @@ def free_port() -> int:
 class Server:
     """``reflex run --env prod`` in its own process group (plus an optional job worker)."""
 
-    def __init__(self, stats_file: str, log_path: Path, *, worker: bool, profile: str = "") -> None:
+    def __init__(
+        self, stats_file: str, log_path: Path, *, worker: bool, profile: str = "", workers: int = 1
+    ) -> None:
         self.profile = profile
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -231,6 +234,8 @@ class Server:
             PYTHONUNBUFFERED="1",
         )
         env.pop("REFLEX_REDIS_URL", None)
+        if workers > 1:  # Reflex's Redis state manager, several granian workers
+            env.update(REFLEX_REDIS_URL=REDIS_URL, GRANIAN_WORKERS=str(workers))
         with log_path.open("wb") as out:
             self.proc = subprocess.Popen(
                 [str(ROOT / ".venv/bin/reflex"), "run", "--env", "prod", "--loglevel", "warning"],
@@ -706,6 +711,7 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
             Path(args.log),
             worker=not args.no_worker,
             profile=args.profile or "",
+            workers=args.workers,
         )
         log(f"starting the app on {server.base} (log: {args.log})")
         await asyncio.to_thread(server.wait_ready)
@@ -738,6 +744,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=0, help="rounds in case b (default 10)")
     parser.add_argument("--interval", type=float, default=2.0, help="pause between writes (s)")
     parser.add_argument("--cases", default="ab")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="backend workers; more than 1 runs Reflex's Redis state manager",
+    )
     parser.add_argument("--no-worker", action="store_true", help="no job worker (no COUNTS)")
     parser.add_argument(
         "--profile", metavar="PATH", help="cProfile the app's event loop during each stream"
