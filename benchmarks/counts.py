@@ -6,6 +6,9 @@ Prints p50/p95 of the materialized read (one indexed lookup through RLS) and of 
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/inboxapp_scale \
         .venv/bin/python -m benchmarks.counts [--runs 30] [--fresh 20]
+
+``BENCH_WORKER_ARGS`` passes arguments to the job worker (e.g. ``--queues counts``: counts
+only, to see what the other queues cost the freshness).
 """
 
 from __future__ import annotations
@@ -51,8 +54,9 @@ def workspaces() -> list[tuple[uuid.UUID, uuid.UUID, int]]:
 
 
 def start_worker() -> subprocess.Popen[bytes]:
+    extra = os.environ.get("BENCH_WORKER_ARGS", "").split()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "inboxapp", "worker"],
+        [sys.executable, "-m", "inboxapp", "worker", *extra],
         cwd=PROJECT_ROOT,
         env=dict(os.environ),
         stdout=subprocess.DEVNULL,

@@ -636,3 +636,27 @@ def test_workspace_changed_hook_enqueues_a_recompute(workers: Workers) -> None:
         5,
     )
     wait_status(rows[0][0], "succeeded", 10)
+
+
+def test_a_write_queues_one_delayed_rollup_for_a_burst(workers: Workers) -> None:
+    """The counts recompute starts at once; the analytics rollup waits
+    ``INBOXAPP_JOBS_ROLLUP_DELAY_S`` (default 5 s), and writes meanwhile join that one job."""
+    from inboxapp.jobs.app import job_settings
+    from inboxapp.jobs.tasks import _on_workspace_changed
+
+    ws = factories.create_workspace("Burst")
+    for _ in range(5):
+        _on_workspace_changed(ws.id)
+    rows = q(
+        "SELECT task_name, scheduled_at IS NOT NULL"
+        "       AND scheduled_at > now() + make_interval(secs => %s)"
+        " FROM procrastinate_jobs WHERE args ->> 'client_id' = %s ORDER BY id",
+        job_settings().rollup_delay_s / 2,
+        str(ws.id),
+    )
+    tasks = [task for task, _ in rows]
+    # counts: one queued (plus the one a worker may already be running), none scheduled later
+    assert 1 <= tasks.count(RECOMPUTE_TASK) <= 2
+    assert not any(later for task, later in rows if task == RECOMPUTE_TASK)
+    # analytics: one job for the whole burst, scheduled later
+    assert [later for task, later in rows if task != RECOMPUTE_TASK] == [True]

@@ -50,6 +50,9 @@ class JobSettings:
     poll_interval_s: float = 0.5
     """Fallback poll (LISTEN/NOTIFY wakes workers on enqueue); bounds how late a retry starts."""
     concurrency: int = 2
+    rollup_delay_s: float = 5.0
+    """An analytics rollup queued by a write starts this much later: a burst of writes makes one
+    rollup, and it keeps out of the way of the counts recompute those writes also queued."""
     heartbeat_s: float = 10.0
     stalled_after_s: float = 60.0
     """A ``doing`` job whose worker has not sent a heartbeat for this long is retried."""
@@ -109,6 +112,7 @@ def job_settings() -> JobSettings:
     s = JobSettings(
         poll_interval_s=_number("INBOXAPP_JOBS_POLL_S", d.poll_interval_s, 0.05, 60),
         concurrency=int(_number("INBOXAPP_JOBS_CONCURRENCY", d.concurrency, 1, 64)),
+        rollup_delay_s=_number("INBOXAPP_JOBS_ROLLUP_DELAY_S", d.rollup_delay_s, 0, 3600),
         heartbeat_s=_number("INBOXAPP_JOBS_HEARTBEAT_S", d.heartbeat_s, 0.1, 600),
         stalled_after_s=_number("INBOXAPP_JOBS_STALLED_AFTER_S", d.stalled_after_s, 0.5, 86400),
         sweep_cron=_cron("INBOXAPP_JOBS_SWEEP_CRON", "* * * * *"),

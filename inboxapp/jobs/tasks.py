@@ -261,6 +261,7 @@ def _enqueue(
     *,
     lock: str,
     queueing_lock: str,
+    delay_s: float = 0.0,
     **kwargs: Any,
 ) -> int | None:
     app = open_sync()
@@ -275,9 +276,12 @@ def _enqueue(
         if request_id:
             kwargs["request_id"] = request_id
         try:
-            job_id = task.configure(lock=lock, queueing_lock=queueing_lock).defer(
-                client_id=str(client_id), **kwargs
+            configured = task.configure(
+                lock=lock,
+                queueing_lock=queueing_lock,
+                schedule_in={"milliseconds": round(delay_s * 1000)} if delay_s > 0 else None,
             )
+            job_id = configured.defer(client_id=str(client_id), **kwargs)
             todo = 1
         except pexc.AlreadyEnqueued:
             todo = 1
@@ -294,8 +298,11 @@ def enqueue_recompute(client_id: str | uuid.UUID) -> int | None:
     return _enqueue(recompute_inbox_counts, cid, lock=lock, queueing_lock=lock)
 
 
-def enqueue_rollup(client_id: str | uuid.UUID, day: str | None = None) -> int | None:
-    """Queue an analytics rollup (one queued per workspace and day; one running per workspace)."""
+def enqueue_rollup(
+    client_id: str | uuid.UUID, day: str | None = None, delay_s: float = 0.0
+) -> int | None:
+    """Queue an analytics rollup (one queued per workspace and day; one running per workspace),
+    starting in ``delay_s`` seconds (while it waits, further requests join it)."""
     cid = parse_client_id(client_id)
     parse_day(day)
     return _enqueue(
@@ -303,13 +310,15 @@ def enqueue_rollup(client_id: str | uuid.UUID, day: str | None = None) -> int | 
         cid,
         lock=f"analytics:{cid}",
         queueing_lock=f"analytics:{cid}:{day or 'latest'}",
+        delay_s=delay_s,
         day=day,
     )
 
 
 def _on_workspace_changed(client_id: uuid.UUID) -> None:
-    enqueue_recompute(client_id)
-    enqueue_rollup(client_id)  # the analytics rollup of the days the triggers marked dirty
+    enqueue_recompute(client_id)  # counts: at once (the inbox shows them)
+    # The analytics rollup of the days the triggers marked dirty, a little later (dashboards).
+    enqueue_rollup(client_id, delay_s=job_settings().rollup_delay_s)
 
 
 def install_hooks() -> None:
