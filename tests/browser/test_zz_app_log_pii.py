@@ -1,0 +1,32 @@
+"""The production server log of this run's browser tests carries no email address and no JWT.
+
+The file name sorts last among the browser tests (which run after every other test), so the
+log holds what the whole browser suite made the server do: logins, inbox, analytics, realtime.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.browser.conftest import LOG_PATH
+from tests.test_pii_logs import EMAIL, JWT
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_browser_app_log_has_no_pii(app_url: str) -> None:
+    text = LOG_PATH.read_text(errors="replace")
+    events = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            try:
+                events.append(json.loads(line)["event"])
+            except (ValueError, KeyError):
+                continue
+    # The log is this run's and saw real traffic (otherwise the scan below proves nothing).
+    assert "http.request" in events and "ui.live_started" in events, events[:20]
+    for name, pattern in (("email", EMAIL), ("jwt", JWT)):
+        found = pattern.findall(text)
+        assert not found, f"{name} pattern in {LOG_PATH}: {found[:3]}"
