@@ -547,3 +547,41 @@ def test_simulator_writes_through_the_service_layer(capsys: pytest.CaptureFixtur
     assert summary["actions"] + summary["errors"] >= 5
     with pytest.raises(SystemExit):
         parser.parse_args(["simulate", "--client-id", str(ws.id), "--rate", "0"])
+
+
+def test_counts_events_are_paced_for_busy_workspaces_only() -> None:
+    """A materialized recompute's ``COUNTS`` event waits ``counts_pace`` (and coalesces) in a
+    workspace with ``MANY_SUBSCRIBERS`` subscribers here; a quiet workspace gets it at once."""
+    from inboxapp.realtime.hub import MANY_SUBSCRIBERS
+
+    busy_owner, quiet_owner = create_user(), create_user()
+    busy = create_workspace("Busy counts", owner=busy_owner)
+    quiet = create_workspace("Quiet counts", owner=quiet_owner)
+
+    async def scenario() -> None:
+        hub = process_hub()
+        assert hub.counts_pace > 0
+        async with contextlib.AsyncExitStack() as stack:
+            busy_subs = [
+                await stack.enter_async_context(subscribe(busy.id, token(busy_owner)))
+                for _ in range(MANY_SUBSCRIBERS)
+            ]
+            quiet_sub = await stack.enter_async_context(subscribe(quiet.id, token(quiet_owner)))
+            start = hub.stats.snapshot()["batches"]
+            began = time.monotonic()
+            await write(recompute_workspace, quiet.id)
+            assert (await next_event(quiet_sub)).op == "COUNTS"
+            quiet_s = time.monotonic() - began
+
+            began = time.monotonic()
+            for _ in range(3):  # three recomputes in a row: one paced event
+                await write(recompute_workspace, busy.id)
+            events = [await next_event(sub) for sub in busy_subs]
+            busy_s = time.monotonic() - began
+            assert {e.op for e in events} == {"COUNTS"}
+            assert busy_s >= hub.counts_pace * 0.9 > quiet_s, (busy_s, quiet_s)
+            await asyncio.sleep(hub.counts_pace + 0.3)
+            assert nothing_pending(*busy_subs)  # coalesced: no second event
+            assert hub.stats.snapshot()["batches"] - start == 2  # quiet + one busy batch
+
+    run(scenario)
