@@ -139,6 +139,7 @@ def seed_demo(seed: int = 42, leads_per_workspace: int = LEADS_PER_WORKSPACE) ->
                 'SELECT id FROM "Client" WHERE id = ANY(%s)', ([w.id for w in WORKSPACES],)
             )
         }
+        new_ids = [ws.id for ws in WORKSPACES if ws.id not in existing]
         for index, ws in enumerate(WORKSPACES):
             if ws.id in existing:
                 continue
@@ -168,6 +169,7 @@ def seed_demo(seed: int = 42, leads_per_workspace: int = LEADS_PER_WORKSPACE) ->
             created["messages"] += factory.counts.messages
             created["drafts"] += factory.counts.drafts
         created["memberships"] += _ensure_memberships(conn, user_ids)
+    _materialize(new_ids)
     return {
         "password": settings.demo_password,
         "workspaces": [{"id": str(w.id), "name": w.name} for w in WORKSPACES],
@@ -181,6 +183,17 @@ def seed_demo(seed: int = 42, leads_per_workspace: int = LEADS_PER_WORKSPACE) ->
         ],
         "created": created,
     }
+
+
+def _materialize(client_ids: list[uuid.UUID]) -> None:
+    """New demo workspaces open with their counts and analytics already computed (the jobs
+    would do it on first use, but a first look should not show zeros)."""
+    from inboxapp.analytics.rollup import rebuild_workspace
+    from inboxapp.counts.recompute import recompute_workspace
+
+    for client_id in client_ids:
+        recompute_workspace(client_id)
+        rebuild_workspace(client_id)
 
 
 def _effective_roles(user: DemoUser) -> dict[str, str]:

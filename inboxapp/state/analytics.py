@@ -60,6 +60,11 @@ _REQUESTS = itertools.count(1)
 
 SETTLE_S = 0.12
 """A load waits this long before it queries; a newer click meanwhile supersedes it."""
+STALE_RELOAD_S = 3.0
+STALE_RELOADS = 10
+"""A view whose payload says ``freshness.stale`` (a rollup is queued) loads again every
+``STALE_RELOAD_S`` until it is fresh, at most this many times, so "these numbers refresh
+shortly" holds without a click."""
 
 TABS: tuple[tuple[str, str], ...] = (
     ("overview", "Overview"),
@@ -725,6 +730,7 @@ class AnalyticsState(WorkspaceState):
     _view: str = ""
     _fresh: list[str] = []
     _load_request: int = 0
+    _stale_reloads: int = 0
     _more_request: int = 0
 
     # ------------------------------------------------------------------ guarded setters
@@ -759,6 +765,7 @@ class AnalyticsState(WorkspaceState):
         """The view changed: in-flight results become stale and nothing old stays shown."""
         self._view = self._view_key()
         self._fresh = []
+        self._stale_reloads = 0
         self._put_all(
             {
                 "core_loaded": False,
@@ -1045,6 +1052,8 @@ class AnalyticsState(WorkspaceState):
                     save = data is not None and self._user_id == user
                 if save and data is not None:
                     yield rx.call_script(cache_put_script(user, keys[part], tab, data))
+            if await self._wait_for_rollup(request, view, user):
+                yield AnalyticsState.load_view
         finally:
             async with self:
                 if request == self._load_request:
@@ -1083,6 +1092,19 @@ class AnalyticsState(WorkspaceState):
             self._put("breakdowns_loading", False)
         if breakdowns is not None:
             yield rx.call_script(cache_put_script(user, keys["breakdowns"], "overview", breakdowns))
+
+    async def _wait_for_rollup(self, request: int, view: str, user: str) -> bool:
+        """After a load that showed stale numbers: wait, then whether to load the view again
+        (still the shown view, still stale, reloads left)."""
+        async with self:
+            if not (self._current(request, view, user) and self.freshness):
+                return False
+            if self._stale_reloads >= STALE_RELOADS:
+                return False
+            self._stale_reloads += 1
+        await asyncio.sleep(STALE_RELOAD_S)
+        async with self:
+            return self._current(request, view, user) and bool(self.freshness)
 
     def _current(self, request: int, view: str, user: str) -> bool:
         """The load of ``request`` still owns the shown view (same user, workspace, tab, window)."""

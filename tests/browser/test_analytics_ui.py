@@ -273,6 +273,21 @@ def test_overview_shows_kpi_cards_before_the_charts(page: Page) -> None:
         page.screenshot(path=SCREENSHOTS / f"analytics-{tab}.png", full_page=True)
 
 
+def test_stale_numbers_refresh_by_themselves_once_the_rollup_ran(page: Page) -> None:
+    data = _seed("Stale Analytics")
+    ws = data.workspace
+    factories.create_lead(ws)  # a new lead today: its day is marked dirty, no rollup runs yet
+    _sign_in(page, data.admin.email)
+    _open_analytics(page, str(ws.id))
+    expect(page.get_by_test_id("analytics-freshness")).to_be_visible()
+    total = page.get_by_test_id("kpi-value-totalLeads")
+    expect(total).to_have_text(str(data.leads_30d))
+    rollup.rollup_workspace(ws.id)  # what the queued job does (no worker in browser tests)
+    # No click, no reload: the page loads the stale view again until it is fresh.
+    expect(page.get_by_test_id("analytics-freshness")).to_be_hidden(timeout=15_000)
+    expect(total).to_have_text(str(data.leads_30d + 1))
+
+
 def test_session_cache_is_bounded_keyed_per_user_and_cleared_at_logout(page: Page) -> None:
     data = _seed("Cache Co")
     ws, first = data.workspace, data.admin
