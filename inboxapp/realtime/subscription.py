@@ -51,6 +51,10 @@ MAX_PENDING_LEADS = 500
 """A reader further behind than this gets one ``RESYNC`` instead of a long id list."""
 REFRESH_MARGIN_S = 60.0
 HEARTBEAT_S = 60.0
+LEAD_DELAY_S = 0.01
+"""The process hub's leading edge: an isolated change goes out after this, not the window."""
+COUNTS_PACE_S = 0.5
+"""The process hub's ``COUNTS`` pacing for busy workspaces (see ``Hub.counts_pace``)."""
 
 TokenRefresher = Callable[[], Awaitable[str]]
 _OP_ORDER: tuple[Op, ...] = ("RESYNC", "INSERT", "UPDATE", "COUNTS")
@@ -277,10 +281,6 @@ def _int_env(name: str, default: int) -> int:
         return max(1, int(os.environ.get(name) or default))
     except ValueError:
         return default
-
-
-LEAD_DELAY_S = 0.01
-COUNTS_PACE_S = 0.5
 
 
 def _lead_delay() -> float | None:
