@@ -63,7 +63,7 @@ import psutil
 import psycopg
 import websockets
 
-from inboxapp.processes import stop_group
+from inboxapp.processes import reflex_env, stop_group
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_URL = os.environ.get(
@@ -217,21 +217,11 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.stats_file = stats_file
         self.log_path = log_path
-        env = dict(os.environ)
-        bun = ROOT / ".tools/node_modules/@oven/bun-linux-x64/bin/bun"
-        if "REFLEX_BUN_PATH" not in env and bun.exists():
-            env["REFLEX_BUN_PATH"] = str(bun)
+        env = reflex_env(self.port)
         env.update(
-            REFLEX_TELEMETRY_ENABLED="false",
-            REFLEX_CHECK_LATEST_VERSION="false",
-            REFLEX_SHOW_BUILT_WITH_REFLEX="false",
-            NPM_CONFIG_REGISTRY=env.get("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org/"),
-            REFLEX_FRONTEND_PORT=str(self.port),
-            REFLEX_BACKEND_PORT=str(self.port),
             INBOXAPP_LIVE_STATS_FILE=stats_file,
             INBOXAPP_LIVE_PROFILE=profile,
             LOG_LEVEL="WARNING",
-            PYTHONUNBUFFERED="1",
         )
         env.pop("REFLEX_REDIS_URL", None)
         if workers > 1:  # Reflex's Redis state manager, several granian workers

@@ -20,6 +20,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from inboxapp.cli_args import positive_int
+
 ROLES = ("ADMIN", "INBOX_MANAGER", "SETTER", "CLIENT_PORTAL")
 """For help texts only (keeps ``--help`` fast); validation uses ``inboxapp.db.models``."""
 
@@ -215,16 +217,6 @@ def _seed_scale(args: argparse.Namespace) -> int:
 # -- parser ------------------------------------------------------------------------------------
 
 
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {value!r}")
-    return number
-
-
 def build_parser() -> Parser:
     parser = Parser(prog="inboxapp", description="inboxapp operator commands")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -275,16 +267,16 @@ def build_parser() -> Parser:
     kind = seed.add_mutually_exclusive_group(required=True)
     kind.add_argument("--demo", action="store_true", help="3 demo workspaces (idempotent)")
     kind.add_argument("--scale", action="store_true", help="large generated data (new workspaces)")
-    seed.add_argument("--leads", type=_positive_int, metavar="N", help="scale: total leads")
+    seed.add_argument("--leads", type=positive_int, metavar="N", help="scale: total leads")
     seed.add_argument(
-        "--workspaces", type=_positive_int, default=1, metavar="W", help="scale: split over W (1)"
+        "--workspaces", type=positive_int, default=1, metavar="W", help="scale: split over W (1)"
     )
     seed.add_argument(
-        "--messages-per-lead", type=_positive_int, default=5, metavar="M", help="scale: mean (5)"
+        "--messages-per-lead", type=positive_int, default=5, metavar="M", help="scale: mean (5)"
     )
     seed.add_argument("--seed", type=int, default=42, help="random seed (42)")
-    seed.add_argument("--jobs", type=_positive_int, default=2, help="scale: parallel COPY (2)")
-    seed.add_argument("--chunk-size", type=_positive_int, default=5000, help=argparse.SUPPRESS)
+    seed.add_argument("--jobs", type=positive_int, default=2, help="scale: parallel COPY (2)")
+    seed.add_argument("--chunk-size", type=positive_int, default=5000, help=argparse.SUPPRESS)
     seed.set_defaults(func=cmd_seed)
 
     from inboxapp.analytics.cli import register as register_analytics

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import sys
 import time
@@ -34,6 +33,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from inboxapp.cli_args import positive_float, workspace_id
 from inboxapp.db.engine import owner_session
 from inboxapp.errors import AppError, BadRequest, NotFound
 from inboxapp.inbox import actions
@@ -234,16 +234,6 @@ class Simulator:
 # -- command line --------------------------------------------------------------------------
 
 
-def _positive_float(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not (math.isfinite(number) and number > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number: {value!r}")
-    return number
-
-
 def cmd_simulate(args: argparse.Namespace) -> int:
     def report(stats: SimulationStats) -> None:
         print(stats.line(), flush=True)
@@ -273,10 +263,12 @@ def register(subparsers: Any) -> None:
     sim = subparsers.add_parser(
         "simulate", help="write demo traffic: inbound replies, sentiment changes, assignments"
     )
-    sim.add_argument("--client-id", required=True, metavar="ID", help="workspace id")
-    sim.add_argument("--rate", type=_positive_float, default=5.0, help="writes per second (5)")
     sim.add_argument(
-        "--duration", type=_positive_float, metavar="S", help="stop after S seconds (Ctrl-C)"
+        "--client-id", type=workspace_id, required=True, metavar="ID", help="workspace id"
+    )
+    sim.add_argument("--rate", type=positive_float, default=5.0, help="writes per second (5)")
+    sim.add_argument(
+        "--duration", type=positive_float, metavar="S", help="stop after S seconds (Ctrl-C)"
     )
     sim.add_argument("--seed", type=int, default=None, help="random seed (repeatable runs)")
     sim.add_argument("--json", action="store_true", help="print the final summary as JSON")

@@ -129,3 +129,19 @@ select_style: dict[str, Any] = {
     "_hover": {"border_color": "var(--gray-8)"},
     "_focus_visible": {"outline": "none", "box_shadow": FOCUS_RING},
 }
+
+
+def tab_button_style(active: Any) -> dict[str, Any]:
+    """A tab of a ``role="tablist"`` row (inbox filters, analytics sections): the accent-soft
+    pill when ``active``, gray text otherwise, a focus ring for the keyboard."""
+    return {
+        "height": "32px",
+        "border_radius": "var(--radius-3)",
+        "border": "none",
+        "cursor": "pointer",
+        "white_space": "nowrap",
+        "color": rx.cond(active, ACCENT_TEXT, "var(--gray-11)"),
+        "background_color": rx.cond(active, ACCENT_SOFT_BG, "transparent"),
+        "_hover": {"background_color": rx.cond(active, "var(--accent-4)", "var(--gray-3)")},
+        "_focus_visible": {"outline": "none", "box_shadow": FOCUS_RING},
+    }

@@ -66,7 +66,7 @@ from benchmarks.realtime import (
 from inboxapp.auth.service import login
 from inboxapp.cache.store import get_cache
 from inboxapp.config import libpq_url
-from inboxapp.processes import stop_group
+from inboxapp.processes import reflex_env, stop_group
 from tests.factories import (
     PASSWORD,
     add_member,
@@ -150,10 +150,7 @@ class Backend:
 
 
 def _backend_env(database_url: str, port: int, stats_file: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    bun = ROOT / ".tools/node_modules/@oven/bun-linux-x64/bin/bun"
-    if "REFLEX_BUN_PATH" not in env and bun.exists():
-        env["REFLEX_BUN_PATH"] = str(bun)
+    env = reflex_env()
     env.update(
         DATABASE_URL=database_url,  # with REDIS_URL and JWT_SECRET: set by tests/conftest.py
         REFLEX_REDIS_URL=os.environ["REDIS_URL"],  # Redis state manager + token manager
@@ -163,14 +160,9 @@ def _backend_env(database_url: str, port: int, stats_file: Path) -> dict[str, st
         # running frontend"), and rxconfig.py pins frontend_port to REFLEX_FRONTEND_PORT or
         # 3000: "0" is the falsy value that passes.
         REFLEX_FRONTEND_PORT="0",
-        REFLEX_TELEMETRY_ENABLED="false",
-        REFLEX_CHECK_LATEST_VERSION="false",
-        REFLEX_SHOW_BUILT_WITH_REFLEX="false",
-        NPM_CONFIG_REGISTRY=env.get("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org/"),
         INBOXAPP_LIVE_STATS_FILE=str(stats_file),
         INBOXAPP_LIVE_HEARTBEAT_S=str(HEARTBEAT_S),  # the heartbeat test; hub stats ignore it
         LOG_LEVEL="INFO",
-        PYTHONUNBUFFERED="1",
     )
     return env
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import uuid
 from collections.abc import Sequence
 
 from inboxapp.analytics.rollup import (
@@ -27,13 +26,7 @@ from inboxapp.analytics.rollup import (
     rollup_workspace,
     verify_workspace,
 )
-
-
-def _client_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError("must be a workspace id (UUID)") from None
+from inboxapp.cli_args import workspace_id
 
 
 def _report(results: list[RollupResult], as_json: bool, verb: str) -> None:
@@ -101,16 +94,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = analytics.add_subparsers(dest="action", required=True, parser_class=type(analytics))
     rebuild = actions.add_parser("rebuild", help="recompute rollups for every day")
     which = rebuild.add_mutually_exclusive_group()
-    which.add_argument("--client-id", type=_client_id, metavar="ID", help="one workspace")
+    which.add_argument("--client-id", type=workspace_id, metavar="ID", help="one workspace")
     which.add_argument("--all", action="store_true", help="every workspace")
     rebuild.add_argument("--json", action="store_true", help="print JSON")
     rebuild.set_defaults(func=cmd_rebuild)
     rollup = actions.add_parser("rollup", help="recompute only dirty days")
-    rollup.add_argument("--client-id", type=_client_id, metavar="ID", help="one workspace")
+    rollup.add_argument("--client-id", type=workspace_id, metavar="ID", help="one workspace")
     rollup.add_argument("--json", action="store_true", help="print JSON")
     rollup.set_defaults(func=cmd_rollup)
     verify = actions.add_parser("verify", help="compare rollups with raw (exit 1 if not equal)")
-    verify.add_argument("--client-id", type=_client_id, metavar="ID", required=True)
+    verify.add_argument("--client-id", type=workspace_id, metavar="ID", required=True)
     verify.set_defaults(func=cmd_verify)
 
 

@@ -9,17 +9,16 @@ Same rules as the inbox read API: Bearer auth, JSON errors, ``x-read-api-enabled
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from inboxapp.analytics import read
 from inboxapp.analytics.queries import parse_crm_params, parse_parts
 from inboxapp.analytics.windows import WindowSpec, parse_window
 from inboxapp.api.deps import CurrentUser
 from inboxapp.api.inbox_routes import require_flag
-from inboxapp.auth.tokens import AccessClaims
 from inboxapp.flags import ANALYTICS_READ_API
 from inboxapp.inbox.params import parse_uuid
 from inboxapp.inbox.read import ReadResult
@@ -37,70 +36,54 @@ def _result(response: Response, result: ReadResult) -> dict[str, Any]:
     return result.data
 
 
-@router.get("/api/analytics/overview")
-def analytics_overview(
+@dataclass(frozen=True)
+class WindowRead:
+    """Who asks for which workspace and window (flag, then clientId, then window checked)."""
+
+    user_id: uuid.UUID
+    client_id: uuid.UUID
+    spec: WindowSpec
+
+
+def window_read(
     user: CurrentUser,
     response: Response,
     client_id: ClientIdParam,
     window: WindowParam = None,
     from_: FromParam = None,
     to: ToParam = None,
+) -> WindowRead:
+    require_flag(ANALYTICS_READ_API, response)
+    cid = parse_uuid(client_id, "clientId")
+    return WindowRead(uuid.UUID(user.user_id), cid, parse_window(window, from_, to))
+
+
+WindowReadDep = Annotated[WindowRead, Depends(window_read)]
+
+
+@router.get("/api/analytics/overview")
+def analytics_overview(
+    req: WindowReadDep,
+    response: Response,
     parts: Annotated[str | None, Query(description="core, breakdowns or all")] = None,
 ) -> dict[str, Any]:
-    require_flag(ANALYTICS_READ_API, response)
-    cid = parse_uuid(client_id, "clientId")
-    spec = parse_window(window, from_, to)
     which = parse_parts(parts)
-    return _result(response, read.overview(uuid.UUID(user.user_id), cid, spec, which))
-
-
-def _tab(
-    reader: Callable[[uuid.UUID, uuid.UUID, WindowSpec], ReadResult],
-    user: AccessClaims,
-    response: Response,
-    client_id: str,
-    spec: WindowSpec,
-) -> dict[str, Any]:
-    """The shared body of the per-tab routes: flag, workspace id, cached read."""
-    require_flag(ANALYTICS_READ_API, response)
-    cid = parse_uuid(client_id, "clientId")
-    return _result(response, reader(uuid.UUID(user.user_id), cid, spec))
+    return _result(response, read.overview(req.user_id, req.client_id, req.spec, which))
 
 
 @router.get("/api/analytics/campaigns")
-def analytics_campaigns(
-    user: CurrentUser,
-    response: Response,
-    client_id: ClientIdParam,
-    window: WindowParam = None,
-    from_: FromParam = None,
-    to: ToParam = None,
-) -> dict[str, Any]:
-    return _tab(read.campaigns, user, response, client_id, parse_window(window, from_, to))
+def analytics_campaigns(req: WindowReadDep, response: Response) -> dict[str, Any]:
+    return _result(response, read.campaigns(req.user_id, req.client_id, req.spec))
 
 
 @router.get("/api/analytics/setters")
-def analytics_setters(
-    user: CurrentUser,
-    response: Response,
-    client_id: ClientIdParam,
-    window: WindowParam = None,
-    from_: FromParam = None,
-    to: ToParam = None,
-) -> dict[str, Any]:
-    return _tab(read.setters, user, response, client_id, parse_window(window, from_, to))
+def analytics_setters(req: WindowReadDep, response: Response) -> dict[str, Any]:
+    return _result(response, read.setters(req.user_id, req.client_id, req.spec))
 
 
 @router.get("/api/analytics/response-timing")
-def analytics_response_timing(
-    user: CurrentUser,
-    response: Response,
-    client_id: ClientIdParam,
-    window: WindowParam = None,
-    from_: FromParam = None,
-    to: ToParam = None,
-) -> dict[str, Any]:
-    return _tab(read.response_timing, user, response, client_id, parse_window(window, from_, to))
+def analytics_response_timing(req: WindowReadDep, response: Response) -> dict[str, Any]:
+    return _result(response, read.response_timing(req.user_id, req.client_id, req.spec))
 
 
 @router.get("/api/analytics/crm/rows")

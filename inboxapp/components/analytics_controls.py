@@ -28,17 +28,9 @@ def tab_button(key: str, label: str) -> rx.Component:
         role="tab",
         aria_selected=active,
         type="button",
-        height="32px",
         padding="0 12px",
-        border_radius="var(--radius-3)",
-        border="none",
-        cursor="pointer",
-        white_space="nowrap",
-        color=rx.cond(active, styles.ACCENT_TEXT, "var(--gray-11)"),
-        background_color=rx.cond(active, styles.ACCENT_SOFT_BG, "transparent"),
-        _hover={"background_color": rx.cond(active, "var(--accent-4)", "var(--gray-3)")},
-        _focus_visible={"outline": "none", "box_shadow": styles.FOCUS_RING},
         custom_attrs=testid(f"analytics-tab-{key}"),
+        **styles.tab_button_style(active),
     )
 
 

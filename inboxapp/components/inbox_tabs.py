@@ -58,17 +58,9 @@ def tab_button(tab: Tab) -> rx.Component:
         display="inline-flex",
         align_items="center",
         gap="8px",
-        height="32px",
         padding="0 10px",
-        border_radius="var(--radius-3)",
-        border="none",
-        cursor="pointer",
-        white_space="nowrap",
-        color=rx.cond(active, styles.ACCENT_TEXT, "var(--gray-11)"),
-        background_color=rx.cond(active, styles.ACCENT_SOFT_BG, "transparent"),
-        _hover={"background_color": rx.cond(active, "var(--accent-4)", "var(--gray-3)")},
-        _focus_visible={"outline": "none", "box_shadow": styles.FOCUS_RING},
         custom_attrs=testid(f"filter-tab-{tab.key}"),
+        **styles.tab_button_style(active),
     )
 
 

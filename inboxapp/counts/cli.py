@@ -5,21 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import uuid
 
+from inboxapp.cli_args import workspace_id
 from inboxapp.counts.recompute import (
     all_workspaces,
     dirty_workspaces,
     recompute_workspace,
     verify_workspace,
 )
-
-
-def _client_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError("must be a workspace id (UUID)") from None
 
 
 def cmd_recompute(args: argparse.Namespace) -> int:
@@ -60,11 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = counts.add_subparsers(dest="action", required=True, parser_class=type(counts))
     recompute = actions.add_parser("recompute", help="recompute materialized counts now")
     which = recompute.add_mutually_exclusive_group()
-    which.add_argument("--client-id", type=_client_id, metavar="ID", help="one workspace")
+    which.add_argument("--client-id", type=workspace_id, metavar="ID", help="one workspace")
     which.add_argument("--all", action="store_true", help="every workspace")
     which.add_argument("--dirty", action="store_true", help="dirty workspaces (default)")
     recompute.add_argument("--json", action="store_true", help="print JSON")
     recompute.set_defaults(func=cmd_recompute)
     verify = actions.add_parser("verify", help="compare materialized with live (exit 1 if not)")
-    verify.add_argument("--client-id", type=_client_id, metavar="ID", required=True)
+    verify.add_argument("--client-id", type=workspace_id, metavar="ID", required=True)
     verify.set_defaults(func=cmd_verify)

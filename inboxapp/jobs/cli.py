@@ -18,6 +18,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from inboxapp.cli_args import positive_int, workspace_id
+
 QUEUES_HELP = "only these queues (counts, analytics, maintenance, ...); default: all"
 
 
@@ -28,21 +30,8 @@ def _queues(values: Sequence[str] | None) -> list[str] | None:
     return out or None
 
 
-def _client_id(value: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise argparse.ArgumentTypeError("not a workspace id (UUID)") from None
-
-
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {value!r}")
-    return number
+def _text(client_id: uuid.UUID | None) -> str | None:
+    return None if client_id is None else str(client_id)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -63,7 +52,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 def cmd_jobs_status(args: argparse.Namespace) -> int:
     from inboxapp.jobs.worker import queue_overview
 
-    data = queue_overview(args.client_id, limit=args.limit)
+    data = queue_overview(_text(args.client_id), limit=args.limit)
     if args.json:
         print(json.dumps(data, indent=2, default=str))
         return 0
@@ -91,7 +80,7 @@ def cmd_jobs_retry(args: argparse.Namespace) -> int:
     if args.client_id and not args.all_failed:
         print("inboxapp: error: --client-id only filters --all-failed", file=sys.stderr)
         return 2
-    result = retry_failed(args.job_ids, all_failed=args.all_failed, client_id=args.client_id)
+    result = retry_failed(args.job_ids, all_failed=args.all_failed, client_id=_text(args.client_id))
     if args.json:
         print(json.dumps(result))
     else:
@@ -117,7 +106,7 @@ def cmd_jobs_run_once(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``worker`` and ``jobs`` to an ``add_subparsers()`` action."""
     worker = subparsers.add_parser("worker", help="run a background job worker")
-    worker.add_argument("--concurrency", type=_positive, help="parallel jobs (default 2)")
+    worker.add_argument("--concurrency", type=positive_int, help="parallel jobs (default 2)")
     worker.add_argument("--queues", nargs="+", metavar="Q", help=QUEUES_HELP)
     worker.add_argument("--name", help="worker name in logs (default host:pid)")
     worker.set_defaults(func=cmd_worker)
@@ -125,21 +114,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     jobs = subparsers.add_parser("jobs", help="inspect and operate background jobs")
     actions = jobs.add_subparsers(dest="action", required=True, parser_class=type(jobs))
     status = actions.add_parser("status", help="queue depth and dead-lettered jobs")
-    status.add_argument("--client-id", type=_client_id, metavar="ID", help="one workspace")
-    status.add_argument("--limit", type=_positive, default=50, help="dead jobs shown (50)")
+    status.add_argument("--client-id", type=workspace_id, metavar="ID", help="one workspace")
+    status.add_argument("--limit", type=positive_int, default=50, help="dead jobs shown (50)")
     status.add_argument("--json", action="store_true", help="print JSON")
     status.set_defaults(func=cmd_jobs_status)
 
     retry = actions.add_parser("retry", help="re-queue dead-lettered (failed) jobs")
     retry.add_argument("job_ids", nargs="*", type=int, metavar="JOB_ID")
     retry.add_argument("--all-failed", action="store_true", help="every failed job")
-    retry.add_argument("--client-id", type=_client_id, metavar="ID", help="with --all-failed")
+    retry.add_argument("--client-id", type=workspace_id, metavar="ID", help="with --all-failed")
     retry.add_argument("--json", action="store_true", help="print JSON")
     retry.set_defaults(func=cmd_jobs_retry)
 
     once = actions.add_parser("run-once", help="run jobs until the queues are empty, then exit")
     once.add_argument("--queues", nargs="+", metavar="Q", help=QUEUES_HELP)
-    once.add_argument("--concurrency", type=_positive, help="parallel jobs (default 2)")
+    once.add_argument("--concurrency", type=positive_int, help="parallel jobs (default 2)")
     once.set_defaults(func=cmd_jobs_run_once)
 
 

@@ -17,9 +17,10 @@ from inboxapp.components.analytics_controls import (
 )
 from inboxapp.components.analytics_overview import overview_view
 from inboxapp.components.analytics_tabs import campaigns_view, crm_view, setters_view, timing_view
-from inboxapp.components.feedback import empty_state, error_callout, page_spinner
+from inboxapp.components.feedback import error_callout, page_spinner
 from inboxapp.components.template import template
 from inboxapp.components.testids import testid
+from inboxapp.components.workspace_gate import workspace_gate
 from inboxapp.state.analytics import ANALYTICS_ROUTE, AnalyticsState
 from inboxapp.state.workspace import WorkspaceState, on_workspace_ready
 
@@ -156,28 +157,4 @@ def analytics_view() -> rx.Component:
 @template(route=ANALYTICS_ROUTE, title="Analytics", on_load=WorkspaceState.load, wide=True)
 def analytics() -> rx.Component:
     """Spinner until the workspace is known, then the analytics (or the empty state)."""
-    return rx.vstack(
-        rx.cond(
-            WorkspaceState.load_error != "",
-            error_callout(WorkspaceState.load_error, "workspace-error"),
-        ),
-        rx.cond(
-            WorkspaceState.show_spinner,
-            page_spinner("Loading your workspace…"),
-            rx.cond(
-                WorkspaceState.active_id != "",
-                analytics_view(),
-                rx.cond(
-                    WorkspaceState.ready,
-                    empty_state(
-                        "users",
-                        "You're not part of a workspace yet",
-                        "Analytics are shown per workspace.",
-                        "empty-state",
-                    ),
-                ),
-            ),
-        ),
-        spacing="4",
-        width="100%",
-    )
+    return workspace_gate(analytics_view(), "Analytics are shown per workspace.")

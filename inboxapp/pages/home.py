@@ -6,15 +6,13 @@ import reflex as rx
 
 from inboxapp import styles
 from inboxapp.components.feedback import (
-    empty_state,
-    error_callout,
     inline_spinner,
     notice_callout,
-    page_spinner,
 )
 from inboxapp.components.inbox_tabs import awaiting_stat
 from inboxapp.components.template import template
 from inboxapp.components.testids import testid
+from inboxapp.components.workspace_gate import workspace_gate
 from inboxapp.pages.inbox import inbox_view
 from inboxapp.state.auth import HOME_ROUTE
 from inboxapp.state.inbox import InboxState
@@ -81,33 +79,13 @@ def workspace_view() -> rx.Component:
     )
 
 
-def no_workspaces() -> rx.Component:
-    return empty_state(
-        "users",
-        "You're not part of a workspace yet",
-        "When a workspace owner or admin adds you, it will appear here. "
-        "You can stay signed in meanwhile.",
-        "empty-state",
-    )
+NO_WORKSPACE_BODY = (
+    "When a workspace owner or admin adds you, it will appear here. "
+    "You can stay signed in meanwhile."
+)
 
 
 @template(route=HOME_ROUTE, title="Inbox", on_load=WorkspaceState.load, wide=True)
 def home() -> rx.Component:
     """Spinner until the first load ends, then the workspace (or the empty state)."""
-    return rx.vstack(
-        rx.cond(
-            WorkspaceState.load_error != "",
-            error_callout(WorkspaceState.load_error, "workspace-error"),
-        ),
-        rx.cond(
-            WorkspaceState.show_spinner,
-            page_spinner("Loading your workspace…"),
-            rx.cond(
-                WorkspaceState.active_id != "",
-                workspace_view(),
-                rx.cond(WorkspaceState.ready, no_workspaces()),
-            ),
-        ),
-        spacing="4",
-        width="100%",
-    )
+    return workspace_gate(workspace_view(), NO_WORKSPACE_BODY)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import reflex as rx
 
 from inboxapp import styles
-from inboxapp.components.feedback import empty_state, error_callout, page_spinner
 from inboxapp.components.jobs_table import (
     dead_letter_hint,
     forbidden_state,
@@ -23,6 +22,7 @@ from inboxapp.components.jobs_table import (
 )
 from inboxapp.components.template import template
 from inboxapp.components.testids import testid
+from inboxapp.components.workspace_gate import workspace_gate
 from inboxapp.state.jobs import JOBS_ROUTE, JobsState
 from inboxapp.state.workspace import WorkspaceState, on_workspace_ready
 
@@ -95,28 +95,4 @@ def jobs_view() -> rx.Component:
 @template(route=JOBS_ROUTE, title="Jobs", on_load=WorkspaceState.load, wide=True)
 def jobs() -> rx.Component:
     """Spinner until the workspace is known, then the jobs view (or the empty state)."""
-    return rx.vstack(
-        rx.cond(
-            WorkspaceState.load_error != "",
-            error_callout(WorkspaceState.load_error, "workspace-error"),
-        ),
-        rx.cond(
-            WorkspaceState.show_spinner,
-            page_spinner("Loading your workspace…"),
-            rx.cond(
-                WorkspaceState.active_id != "",
-                jobs_view(),
-                rx.cond(
-                    WorkspaceState.ready,
-                    empty_state(
-                        "users",
-                        "You're not part of a workspace yet",
-                        "Job status is shown per workspace.",
-                        "empty-state",
-                    ),
-                ),
-            ),
-        ),
-        spacing="4",
-        width="100%",
-    )
+    return workspace_gate(jobs_view(), "Job status is shown per workspace.")

@@ -48,7 +48,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from inboxapp.processes import stop_group
+from inboxapp.processes import reflex_env, stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
@@ -203,29 +203,16 @@ def prod_stack(workdir: Path, start_timeout_s: float = 240) -> Iterator[Stack]:
                 start_new_session=True,
             )
         )
-        env = dict(os.environ)
+        env = reflex_env(app_port)
         for key in ("APP_DATABASE_URL", "SUPABASE_URL", "REFLEX_REDIS_URL"):
             env.pop(key, None)
-        if "REFLEX_BUN_PATH" not in env:  # as the Makefile exports it
-            for pkg in ("bun-linux-x64", "bun-linux-x64-baseline"):
-                bun = ROOT / ".tools" / "node_modules" / "@oven" / pkg / "bin" / "bun"
-                if bun.exists():
-                    env["REFLEX_BUN_PATH"] = str(bun)
-                    break
-        env.setdefault("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org/")
         env.update(
             DATABASE_URL=_db_url(ADMIN_URL, name),
             REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
             JWT_SECRET=env.get("JWT_SECRET") or secrets.token_urlsafe(48),
             LOG_LEVEL="INFO",
             INBOXAPP_DEBUG_LOOPS="1",
-            REFLEX_FRONTEND_PORT=str(app_port),
-            REFLEX_BACKEND_PORT=str(app_port),
-            REFLEX_TELEMETRY_ENABLED="false",
-            REFLEX_CHECK_LATEST_VERSION="false",
-            REFLEX_SHOW_BUILT_WITH_REFLEX="false",
             REFLEX_WEB_WORKDIR=os.environ.get("REFLEX_WEB_WORKDIR") or str(WEB_WORKDIR),
-            PYTHONUNBUFFERED="1",
         )
         subprocess.run([PYTHON, "-m", "inboxapp", "migrate"], cwd=ROOT, env=env, check=True)  # noqa: S603
         seeded = subprocess.run(  # noqa: S603

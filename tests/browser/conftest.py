@@ -22,20 +22,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
-from inboxapp.processes import stop_group
+from inboxapp.processes import reflex_env, stop_group
+from inboxapp.tools.switch_stress import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 START_TIMEOUT_S = float(os.environ.get("BROWSER_APP_START_TIMEOUT_S", "180"))
 # Not under test-results/: pytest-playwright empties that folder at session start.
 LOG_PATH = Path(
@@ -57,19 +48,7 @@ def _answers(url: str) -> bool:
 
 
 def _reflex_env(port: int) -> dict[str, str]:
-    env = dict(os.environ)
-    bun = ROOT / ".tools/node_modules/@oven/bun-linux-x64/bin/bun"
-    if "REFLEX_BUN_PATH" not in env and bun.exists():
-        env["REFLEX_BUN_PATH"] = str(bun)
-    env.update(
-        REFLEX_TELEMETRY_ENABLED="false",
-        REFLEX_CHECK_LATEST_VERSION="false",
-        REFLEX_SHOW_BUILT_WITH_REFLEX="false",
-        NPM_CONFIG_REGISTRY=env.get("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org/"),
-        REFLEX_FRONTEND_PORT=str(port),
-        REFLEX_BACKEND_PORT=str(port),
-        PYTHONUNBUFFERED="1",
-    )
+    env = reflex_env(port)
     env.pop("REFLEX_REDIS_URL", None)  # one worker, in-process state manager
     return env
 
