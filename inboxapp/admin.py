@@ -190,6 +190,44 @@ def add_member(workspace_id: str | uuid.UUID, email: str, role: str) -> dict[str
         raise AdminError(f"{address} already has role {member_role.value} there") from None
 
 
+def set_user_disabled(email: str, disabled: bool) -> dict[str, Any]:
+    """Disable a user (every session of theirs ends within a second) or enable them again."""
+    from inboxapp.auth.service import disable_user
+
+    address = normalize_email(email)
+    with owner_session() as s:
+        user = _user_by_email(s, address)
+        if user is None:
+            raise AdminError(f"no user with email {address}")
+        user_id = user.id
+        if not disabled and user.disabledAt is not None:
+            user.disabledAt = None
+            s.add(user)
+    if disabled:
+        disable_user(user_id)
+    return {"id": str(user_id), "email": address, "disabled": disabled}
+
+
+def remove_member(workspace_id: str | uuid.UUID, email: str) -> dict[str, Any]:
+    """Remove every role a user holds in a workspace (the owner stays owner)."""
+    client_id = parse_uuid(workspace_id)
+    address = normalize_email(email)
+    with owner_session() as s:
+        client = _workspace(s, client_id)
+        user = _user_by_email(s, address)
+        if user is None:
+            raise AdminError(f"no user with email {address}")
+        removed = s.execute(
+            sa.text(
+                'DELETE FROM "ClientMember" WHERE "clientId" = :c AND "userId" = :u RETURNING 1'
+            ),
+            {"c": client.id, "u": user.id},
+        ).all()
+        if not removed:
+            raise AdminError(f"{address} has no role in {client.name}")
+        return {"workspaceId": str(client.id), "workspaceName": client.name, "email": address}
+
+
 _USERS_SQL = """
 SELECT id, email, "displayName", "disabledAt", "createdAt" FROM "User" ORDER BY "createdAt", email
 """

@@ -136,6 +136,24 @@ def cmd_users_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users_disable(args: argparse.Namespace) -> int:
+    from inboxapp.admin import set_user_disabled
+
+    disabled = args.action == "disable"
+    user = set_user_disabled(args.email, disabled)
+    verb = "disabled (every session ended)" if disabled else "enabled"
+    _print(user, args.json, f"{user['email']} {verb}")
+    return 0
+
+
+def cmd_members_remove(args: argparse.Namespace) -> int:
+    from inboxapp.admin import remove_member
+
+    member = remove_member(args.workspace, args.email)
+    _print(member, args.json, f"{member['email']} removed from {member['workspaceName']}")
+    return 0
+
+
 def cmd_members_add(args: argparse.Namespace) -> int:
     from inboxapp.admin import add_member
 
@@ -253,6 +271,13 @@ def build_parser() -> Parser:
     users.add_parser("list", parents=[json_flag], help="list users").set_defaults(
         func=cmd_users_list
     )
+    for verb, text in (
+        ("disable", "disable a user, ending their sessions"),
+        ("enable", "let a disabled user sign in again"),
+    ):
+        u_state = users.add_parser(verb, parents=[json_flag], help=text)
+        u_state.add_argument("email")
+        u_state.set_defaults(func=cmd_users_disable)
 
     members = sub.add_parser("members", help="manage memberships").add_subparsers(
         dest="action", required=True, parser_class=Parser
@@ -262,6 +287,10 @@ def build_parser() -> Parser:
     m_add.add_argument("email")
     m_add.add_argument("--role", required=True, metavar="ROLE", help=", ".join(ROLES))
     m_add.set_defaults(func=cmd_members_add)
+    m_rm = members.add_parser("remove", parents=[json_flag], help="take every role away")
+    m_rm.add_argument("workspace", metavar="WORKSPACE_ID")
+    m_rm.add_argument("email")
+    m_rm.set_defaults(func=cmd_members_remove)
 
     seed = sub.add_parser("seed", parents=[json_flag], help="load demo or scale data")
     kind = seed.add_mutually_exclusive_group(required=True)

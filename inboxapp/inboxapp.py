@@ -13,6 +13,7 @@ import reflex as rx
 from inboxapp import pages, runtime_tuning, styles
 from inboxapp.api.app import create_api
 from inboxapp.observability.reflex_hooks import install as install_event_hooks
+from inboxapp.state import guard
 
 __all__ = ["app", "pages"]
 
@@ -25,3 +26,5 @@ runtime_tuning.configure()
 runtime_tuning.fast_packets(app.sio)
 # Log context for every Reflex event; the loop detector only with INBOXAPP_DEBUG_LOOPS=1.
 install_event_hooks(app)
+# Every event runs for the session that owns the state; updates go to its bound socket only.
+guard.install(app)

@@ -89,8 +89,10 @@ def _db_url(admin: str, name: str) -> str:
 
 def reset_app_caches() -> None:
     """Forget cached settings and pooled connections after the environment changed."""
+    from inboxapp.auth.sessions import reset_registry
     from inboxapp.db.engine import dispose_engines
 
+    reset_registry()
     dispose_engines()
     get_settings.cache_clear()
 

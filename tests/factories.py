@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from inboxapp.auth.passwords import hash_password
+from inboxapp.auth.tokens import hash_refresh_token
 from inboxapp.db.engine import owner_session
-from inboxapp.db.models import AIDraft, Campaign, Client, ClientMember, Lead, Message, User
+from inboxapp.db.models import (
+    AIDraft,
+    Campaign,
+    Client,
+    ClientMember,
+    Lead,
+    Message,
+    RefreshToken,
+    User,
+)
 
 PASSWORD = "correct horse battery staple"
 _HASH = hash_password(PASSWORD)
@@ -23,6 +34,24 @@ def create_user(email: str | None = None, name: str = "Test User") -> User:
     with owner_session() as s:
         s.add(user)
     return user
+
+
+def open_session(user_id: uuid.UUID | str) -> str:
+    """A live session (refresh-token family) of the user, as a login would store it; returns
+    its id (the ``session_id`` claim of that session's access tokens)."""
+    family = uuid.uuid4()
+    now = datetime.now(UTC)
+    with owner_session() as s:
+        s.add(
+            RefreshToken(
+                userId=uuid.UUID(str(user_id)),
+                familyId=family,
+                tokenHash=hash_refresh_token(secrets.token_urlsafe(32)),
+                createdAt=now,
+                expiresAt=now + timedelta(days=1),
+            )
+        )
+    return str(family)
 
 
 def create_workspace(name: str = "Workspace", owner: User | None = None) -> Client:

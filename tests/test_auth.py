@@ -94,6 +94,7 @@ def claims_for(user_id: uuid.UUID | str, **overrides: Any) -> dict[str, Any]:
         "iat": now,
         "exp": now + 600,
         "iss": "inboxapp",
+        "session_id": f.open_session(user_id),  # a real, live session of the user
     }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}

@@ -146,6 +146,7 @@ def test_upgrade_downgrade_upgrade_roundtrip(scratch_db: str) -> None:
     assert {"app", "auth"} <= {s for (s,) in first["schemas"]}
     assert first["schema_grants"] == [
         ("app", "authenticated", "USAGE"),
+        ("app", "authenticator", "USAGE"),  # the auth change feed (0008)
         ("public", "authenticated", "USAGE"),
         ("public", "authenticator", "USAGE"),
     ]

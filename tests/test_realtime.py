@@ -42,6 +42,7 @@ from tests.factories import (
     create_message,
     create_user,
     create_workspace,
+    open_session,
 )
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -63,7 +64,7 @@ def token(user: User, *, ttl: int = 3600, now: int | None = None) -> str:
     return issue_access_token(
         user_id=str(user.id),
         email=user.email,
-        session_id=None,
+        session_id=open_session(user.id),
         secret=get_settings().signing_secret,
         ttl_s=ttl,
         now=now,

@@ -35,7 +35,7 @@ from inboxapp.auth.tokens import issue_access_token
 from inboxapp.config import get_settings
 from inboxapp.db.engine import owner_session
 from inboxapp.inbox import actions
-from tests.factories import add_member, create_lead, create_user, create_workspace
+from tests.factories import add_member, create_lead, create_user, create_workspace, open_session
 
 ROOT = Path(__file__).resolve().parents[1]
 MARK = "@@record "
@@ -45,7 +45,7 @@ def _token(user_id: uuid.UUID) -> str:
     return issue_access_token(
         user_id=str(user_id),
         email=f"{user_id}@example.test",
-        session_id=None,
+        session_id=open_session(user_id),
         secret=get_settings().signing_secret,
         ttl_s=3600,
     )

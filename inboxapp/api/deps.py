@@ -1,7 +1,8 @@
 """FastAPI dependencies shared by every router.
 
-* :func:`current_user` / :data:`CurrentUser`: a valid Bearer access token or 401
-  (``UNAUTHORIZED`` when missing, ``INVALID_TOKEN`` / ``TOKEN_EXPIRED`` when bad), always with
+* :func:`current_user` / :data:`CurrentUser`: a valid Bearer access token of a live session
+  or 401 (``UNAUTHORIZED`` when missing, ``INVALID_TOKEN`` / ``TOKEN_EXPIRED`` when bad,
+  ``INVALID_TOKEN`` after logout, revocation or disabling), always with
   ``WWW-Authenticate: Bearer``. Binds ``userId`` into the log context.
 * :func:`bind_route_context`: app-wide; binds the matched route template as ``route``.
 * :func:`client_ip`: the peer address used for rate limiting.
@@ -17,7 +18,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from inboxapp.auth.service import AccessClaims, AuthError, verify_access_token
+from inboxapp.auth.service import AccessClaims, AuthError, authenticate
 from inboxapp.logs import bind_context
 
 _bearer = HTTPBearer(
@@ -33,7 +34,7 @@ async def current_user(
 ) -> AccessClaims:
     if credentials is None or not credentials.credentials:
         raise AuthError("UNAUTHORIZED", "A bearer access token is required")
-    claims = verify_access_token(credentials.credentials)
+    claims = authenticate(credentials.credentials)
     request.state.user_id = claims.user_id
     bind_context(userId=claims.user_id)
     return claims

@@ -21,11 +21,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from inboxapp.config import get_settings
-from inboxapp.db.engine import service_session, user_session
+from inboxapp.db.engine import owner_session, service_session, user_session
 from inboxapp.db.models import RefreshToken, User
 from inboxapp.logs import get_logger
 
-from . import supabase_auth
+from . import sessions, supabase_auth
 from .passwords import verify_password
 from .ratelimit import login_limiter
 from .tokens import (
@@ -44,6 +44,8 @@ __all__ = [
     "AuthError",
     "Me",
     "TokenPair",
+    "authenticate",
+    "disable_user",
     "login",
     "logout",
     "me",
@@ -192,14 +194,99 @@ def logout(refresh_token: str) -> None:
     log.info("auth.logout", userId=str(row.userId) if row else None, backend="local")
 
 
-def verify_access_token(token: str) -> AccessClaims:
+def verify_access_token(token: str, *, verify_exp: bool = True) -> AccessClaims:
     """Verify an access token (signature, ``HS256`` only, audience, issuer, expiry).
+
+    This checks the token alone; :func:`authenticate` also checks that its session is still
+    signed in. ``verify_exp=False`` only identifies the session of an expired token.
 
     Raises ``AuthError``: ``TOKEN_EXPIRED`` or ``INVALID_TOKEN`` (401).
     """
     settings = get_settings()
     issuer = supabase_auth.issuer() if settings.supabase_enabled else LOCAL_ISSUER
-    return decode_access_token(token, secret=settings.signing_secret, issuer=issuer)
+    return decode_access_token(
+        token, secret=settings.signing_secret, issuer=issuer, verify_exp=verify_exp
+    )
+
+
+def authenticate(token: str) -> AccessClaims:
+    """The identity of a request: a valid access token whose session is still signed in.
+
+    Raises ``AuthError``: ``TOKEN_EXPIRED`` / ``INVALID_TOKEN`` for a bad token, also
+    ``INVALID_TOKEN`` ("Your session has ended") when the session was signed out or revoked, or
+    its user disabled or deleted (:mod:`.sessions`: in memory, current within a second), and
+    ``AUTH_UNAVAILABLE`` (503) when that cannot be decided because the database is down.
+    """
+    claims = verify_access_token(token)
+    require_live_session(claims.user_id, claims.session_id)
+    return claims
+
+
+def require_live_session(user_id: str, session_id: str | None) -> None:
+    """Raise ``AuthError`` unless the session is still signed in (see :func:`authenticate`)."""
+    try:
+        if get_settings().supabase_enabled:
+            # Supabase owns its sessions; the local mirror still decides who is disabled.
+            if _locally_disabled(user_id):
+                raise sessions.SessionEnded("user_disabled")
+        else:
+            sessions.check(user_id, session_id)
+    except sessions.SessionEnded as exc:
+        log.info("auth.session_refused", userId=user_id, reason=exc.reason)
+        raise AuthError("INVALID_TOKEN", "Your session has ended; sign in again") from None
+    except sa.exc.SQLAlchemyError:
+        log.warning("auth.session_check_unavailable", userId=user_id)
+        raise AuthError(
+            "AUTH_UNAVAILABLE", "Sign-in cannot be checked right now; try again shortly", 503
+        ) from None
+
+
+def peek_live_session(user_id: str, session_id: str | None) -> bool | None:
+    """Whether the session is live when this process knows it without I/O, else None (then
+    :func:`require_live_session` decides)."""
+    if get_settings().supabase_enabled:
+        return None
+    uid, sid = _uuid_or_none(user_id), _uuid_or_none(session_id)
+    if uid is None or sid is None:
+        return False
+    known = sessions.registry().cached(uid, sid)
+    if known is None:
+        return None
+    return known.live and known.user_id == uid
+
+
+def session_of_refresh_token(refresh_token: str) -> str | None:
+    """The session (family id) a refresh token belongs to, revoked or not; None if unknown."""
+    if not refresh_token or len(refresh_token) > MAX_REFRESH_TOKEN_CHARS:
+        return None
+    with service_session() as session:
+        family = session.exec(
+            select(RefreshToken.familyId).where(
+                col(RefreshToken.tokenHash) == hash_refresh_token(refresh_token)
+            )
+        ).first()
+    return str(family) if family else None
+
+
+def disable_user(user_id: uuid.UUID) -> bool:
+    """Disable a user and revoke every session of theirs; True when the user exists."""
+    now = datetime.now(UTC)
+    with owner_session() as session:  # the runtime role may not change users
+        user = session.get(User, user_id)
+        if user is None:
+            return False
+        if user.disabledAt is None:
+            user.disabledAt = now
+            session.add(user)
+        families = session.exec(
+            select(RefreshToken.familyId)
+            .where(col(RefreshToken.userId) == user_id, col(RefreshToken.revokedAt).is_(None))
+            .distinct()
+        ).all()
+        for family in families:
+            _revoke_family(session, family, now)
+    log.info("auth.user_disabled", userId=str(user_id), sessions=len(families))
+    return True
 
 
 def me(user_id: str) -> Me:
@@ -254,15 +341,19 @@ def _issue(
         expires_in=settings.access_token_ttl_s,
         user_id=str(user.id),
         email=user.email,
+        session_id=str(family_id),
     )
 
 
 def _revoke_family(session: Session, family_id: uuid.UUID, now: datetime) -> None:
+    """End a session: revoke its live tokens and tell every process (``app.auth_change``)."""
     session.execute(
         sa.update(RefreshToken)
         .where(col(RefreshToken.familyId) == family_id, col(RefreshToken.revokedAt).is_(None))
         .values(revokedAt=now)
     )
+    sessions.note_revoked(session, family_id)
+    sessions.registry().forget(family_id)
 
 
 def _login_failed(email: str, ip: str, reason: str) -> NoReturn:
@@ -283,6 +374,13 @@ def _login_supabase(email: str, password: str, ip: str) -> TokenPair:
     login_limiter.reset(email, ip)
     log.info("auth.login", userId=pair.user_id, backend="supabase")
     return pair
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
 
 
 def _locally_disabled(user_id: str) -> bool:

@@ -71,6 +71,7 @@ class TokenPair:
     expires_in: int
     user_id: str
     email: str
+    session_id: str | None = None
     token_type: str = field(default="bearer")
 
     def as_json(self) -> dict[str, Any]:
@@ -112,11 +113,14 @@ def issue_access_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def decode_access_token(token: str, *, secret: str, issuer: str) -> AccessClaims:
+def decode_access_token(
+    token: str, *, secret: str, issuer: str, verify_exp: bool = True
+) -> AccessClaims:
     """Verify signature, algorithm, audience, issuer, expiry and required claims.
 
-    Raises :class:`AuthError` (``TOKEN_EXPIRED`` or ``INVALID_TOKEN``); never returns partial
-    claims.
+    ``verify_exp=False`` accepts an expired token (to tell whose session it was, never to
+    authorize). Raises :class:`AuthError` (``TOKEN_EXPIRED`` or ``INVALID_TOKEN``); never returns
+    partial claims.
     """
     if not token or len(token) > MAX_TOKEN_CHARS:
         raise AuthError("INVALID_TOKEN", "Invalid access token")
@@ -128,7 +132,11 @@ def decode_access_token(token: str, *, secret: str, issuer: str) -> AccessClaims
             audience=AUDIENCE,
             issuer=issuer,
             leeway=LEEWAY_S,
-            options={"require": list(REQUIRED_CLAIMS), "verify_signature": True},
+            options={
+                "require": list(REQUIRED_CLAIMS),
+                "verify_signature": True,
+                "verify_exp": verify_exp,
+            },
         )
     except jwt.ExpiredSignatureError:
         raise AuthError("TOKEN_EXPIRED", "Access token expired") from None

@@ -86,6 +86,7 @@ class RefreshToken(SQLModel, table=True):
     """Opaque refresh tokens (only a hash is stored); rotation chains share a ``familyId``."""
 
     __tablename__ = "RefreshToken"
+    __table_args__ = (sa.Index("RefreshToken_familyId_idx", "familyId"),)
 
     id: uuid.UUID = _uuid_pk()
     userId: uuid.UUID = _fk("User.id")

@@ -19,6 +19,8 @@ from inboxapp.inbox import categories as cat
 from inboxapp.inbox.categories import D, L, M
 from inboxapp.inbox.params import Cursor, ListParams, is_full_email
 
+NOT_A_MEMBER = "NOT_A_MEMBER"
+"""The error code of a read or write in a workspace the caller cannot open (any more)."""
 GLOBAL_SCOPE = uuid.UUID(int=0)
 """Sentinel scope id of the workspace-wide counts row."""
 
@@ -77,7 +79,7 @@ def workspace_role(session: Session, client_id: uuid.UUID) -> str | None:
 def require_access(session: Session, user_id: uuid.UUID, client_id: uuid.UUID) -> Access:
     role = workspace_role(session, client_id)
     if role is None:
-        raise Forbidden("NOT_A_MEMBER", "you are not a member of this workspace")
+        raise Forbidden(NOT_A_MEMBER, "you are not a member of this workspace")
     return Access(user_id=user_id, client_id=client_id, role=role)
 
 

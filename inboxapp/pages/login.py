@@ -28,6 +28,19 @@ def login_form() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.cond(
+                (AuthState.session_notice != "") & (AuthState.login_error == ""),
+                rx.callout(
+                    AuthState.session_notice,
+                    icon="info",
+                    color_scheme="blue",
+                    variant="surface",
+                    size="1",
+                    role="status",
+                    width="100%",
+                    custom_attrs=testid("signed-out-notice"),
+                ),
+            ),
+            rx.cond(
                 AuthState.login_error != "",
                 error_callout(AuthState.login_error, "login-error"),
             ),

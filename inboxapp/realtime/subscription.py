@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
-from inboxapp.auth.service import AuthError, verify_access_token
+from inboxapp.auth.service import AuthError, authenticate, verify_access_token
 from inboxapp.config import get_settings, libpq_url
 from inboxapp.errors import BadRequest, Forbidden
 from inboxapp.logs import get_logger
@@ -220,9 +220,10 @@ class Subscription:
     async def refresh_token(self, access_token: str) -> None:
         """Extend the subscription with the session's next access token (same user).
 
-        Raises ``AuthError`` for an invalid or expired token or another user's token.
+        Raises ``AuthError`` for an invalid or expired token, a session that ended, or another
+        user's token.
         """
-        claims = verify_access_token(access_token)
+        claims = await asyncio.to_thread(authenticate, access_token)
         if claims.user_id != str(self.user_id):
             raise AuthError("INVALID_TOKEN", "Access token belongs to another user")
         if claims.exp <= time.time():

@@ -32,6 +32,7 @@ MSG_MISSING_FIELDS = "Enter your email address and password."
 MSG_BAD_CREDENTIALS = "That email and password don't match. Check them and try again."
 MSG_RATE_LIMITED = "Too many sign-in attempts. Wait a few minutes, then try again."
 MSG_UNAVAILABLE = "We couldn't sign you in right now. Please try again in a moment."
+MSG_SIGNED_OUT = "You were signed out. Sign in again to continue."
 
 
 # Browser-side clean-up to run at sign-out (session caches); registered with ``on_logout``.
@@ -57,28 +58,42 @@ class SessionCheck:
     """Who the stored session belongs to, and the rotated pair when it was refreshed."""
 
     user_id: str
+    session_id: str
     rotated: TokenPair | None = None
 
 
 def resolve_session(access: str, refresh: str, expires_at: str) -> SessionCheck | None:
-    """Verify the access token, or rotate the pair with the refresh token (blocking).
+    """Authenticate the access token (valid and its session live), or rotate the pair with the
+    refresh token (blocking).
 
     Returns ``None`` when the stored session is no longer valid. Infrastructure failures
     (database down) propagate: they must not sign the user out.
     """
     if access and not _expiring(expires_at):
         try:
-            claims = auth_service.verify_access_token(access)
-            return SessionCheck(user_id=str(claims.user_id))
-        except AuthError:
-            pass  # expired or revoked: fall through to the refresh token
+            claims = auth_service.authenticate(access)
+            return SessionCheck(str(claims.user_id), claims.session_id or "")
+        except AuthError as exc:
+            if exc.status == 503:
+                raise
+            # expired, revoked or signed out: fall through to the refresh token
     if refresh:
         try:
             pair = auth_service.refresh(refresh)
         except AuthError:
             return None
-        return SessionCheck(user_id=str(pair.user_id), rotated=pair)
+        return SessionCheck(str(pair.user_id), session_id_of(pair), rotated=pair)
     return None
+
+
+def session_id_of(pair: TokenPair) -> str:
+    """The session of a freshly issued pair (local pairs name it; else its access token)."""
+    if pair.session_id:
+        return pair.session_id
+    try:
+        return auth_service.verify_access_token(pair.access_token).session_id or ""
+    except AuthError:
+        return ""
 
 
 def _expiring(expires_at: str) -> bool:
@@ -100,9 +115,19 @@ class AuthState(rx.State):
     user_email: str = ""
     display_name: str = ""
     login_error: str = ""
+    session_notice: str = ""
+    """"You were signed out": set by the session guard when the session ended elsewhere."""
     submitting: bool = False
 
     _user_id: str = ""
+    _session_id: str = ""
+    """The session (refresh-token family) this tab's private state belongs to."""
+    _sid: str = ""
+    """The socket the state is bound to (see :mod:`inboxapp.state.guard`)."""
+    _old_sids: list[str] = []
+    _memberships_seen: int = -1
+    """How many membership changes of the user this process had heard of when the workspaces
+    were last loaded (``sessions.Registry.membership_version``); -1 before that."""
 
     # ------------------------------------------------------------------ setters
     def _set_login_error(self, message: str) -> None:
@@ -131,6 +156,9 @@ class AuthState(rx.State):
             self.expires_at = expires_at
         if self._user_id != str(pair.user_id):
             self._user_id = str(pair.user_id)
+        session_id = session_id_of(pair)
+        if self._session_id != session_id:
+            self._session_id = session_id
         if self.user_email != pair.email:
             self.user_email = pair.email
 
@@ -140,6 +168,8 @@ class AuthState(rx.State):
                 setattr(self, name, "")
         if self._user_id:
             self._user_id = ""
+        if self._session_id:
+            self._session_id = ""
 
     # ------------------------------------------------------------------ helpers
     @rx.var
@@ -163,11 +193,19 @@ class AuthState(rx.State):
             return ""
         if check.rotated is not None:
             self._store_pair(check.rotated)
-        elif self._user_id != check.user_id:
-            self._user_id = check.user_id
+        else:
+            if self._user_id != check.user_id:
+                self._user_id = check.user_id
+            if self._session_id != check.session_id:
+                self._session_id = check.session_id
         return check.user_id
 
     # ------------------------------------------------------------------ events
+    @rx.event
+    def check_session(self) -> None:
+        """Nothing itself: the session guard checks the session before every event, and a
+        background task that found the session gone sends this to let it sign the tab out."""
+
     @rx.event
     async def login(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
         """Sign in with the submitted form; the password never enters the state."""
@@ -183,6 +221,8 @@ class AuthState(rx.State):
             self._set_login_error(MSG_MISSING_FIELDS)
             return
         self._set_login_error("")
+        if self.session_notice:
+            self.session_notice = ""
         self._set_submitting(True)
         yield  # show the loading state now
         pair: TokenPair | None = None

@@ -38,10 +38,12 @@ from inboxapp.flags import INBOX_READ_API, read_flag
 from inboxapp.inbox import actions, members, queries, read
 from inboxapp.inbox.categories import CATEGORIES, COUNT_KEYS, LEAD_STATUSES, SENTIMENT_TAGS
 from inboxapp.inbox.params import CHANNELS, DEFAULT_LIMIT, SCORES, parse_list_params
+from inboxapp.inbox.queries import NOT_A_MEMBER
 from inboxapp.logs import get_logger
 from inboxapp.realtime import Subscription, SubscriptionClosed, process_hub, subscribe
 from inboxapp.state import live
-from inboxapp.state.auth import HOME_ROUTE
+from inboxapp.state.auth import HOME_ROUTE, AuthState
+from inboxapp.state.guard import require_live
 from inboxapp.state.workspace import WorkspaceState
 
 log = get_logger("inboxapp.ui")
@@ -1029,6 +1031,9 @@ class InboxState(WorkspaceState):
             data = await asyncio.to_thread(fetch_conversation, user, client, lead_id)
         except AppError as exc:
             error = MSG_NOT_FOUND if exc.status == 404 else human_error(exc.message)
+            applied = False
+            if exc.code == NOT_A_MEMBER:
+                yield WorkspaceState.load
         except Exception:
             log.exception("ui.conversation_failed", clientId=client)
             error = MSG_CONVERSATION_FAILED
@@ -1070,6 +1075,7 @@ class InboxState(WorkspaceState):
             list_params=self._list_raw(None),
             selected=self.selected_id,
             tz=self._tz,
+            session_id=self._session_id,
         )
 
     def _live_check(self, run: live.Run) -> str:
@@ -1250,6 +1256,13 @@ class InboxState(WorkspaceState):
         page: dict[str, Any] | None = None
         rows: list[dict[str, str]] | None = None
         conversation: dict[str, Any] | None = None
+        try:  # every refresh, heartbeat included, is for a live session only
+            await require_live(view.user_id, view.session_id)
+        except AuthError as exc:
+            if exc.status != 503:
+                run.reason = "signed_out"
+                return [AuthState.check_session]  # the guard signs the tab out
+            signal = None  # cannot tell now: show the status, read nothing
         if signal is not None:
             hub = process_hub()
             shared = live.sharing_enabled()
@@ -1470,11 +1483,13 @@ class InboxState(WorkspaceState):
                 self._put("lead", {**self.lead, **shown})
         ok = False
         error = ""
+        lost_access = False
         try:
             await asyncio.to_thread(call, ctx)
             ok = True
         except AppError as exc:
             error = human_error(exc.message)
+            lost_access = exc.code == NOT_A_MEMBER
         except Exception:
             log.exception("ui.action_failed", action=name, clientId=client)
             error = MSG_ACTION_FAILED
@@ -1486,6 +1501,8 @@ class InboxState(WorkspaceState):
                     self._put("action_error", error)
                     if ok:
                         self._put("editing_draft", False)
+        if lost_access:
+            return [WorkspaceState.load]  # removed from the workspace: show where one can go
         if not same:
             return []
         if not ok:

@@ -194,6 +194,7 @@ class View:
     list_params: Mapping[str, Any]
     selected: str = ""
     tz: str = ""
+    session_id: str = ""
 
     @functools.cached_property
     def list_key(self) -> str:

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from inboxapp.auth import service as auth_service
+from inboxapp.auth import sessions
 from inboxapp.auth.tokens import AuthError
 from inboxapp.logs import get_logger
 from inboxapp.state.auth import HOME_ROUTE, LOGIN_ROUTE, AuthState
@@ -192,10 +193,12 @@ class WorkspaceState(AuthState):
         signed_out = False
         redirect_to = ""
         settled = False
+        memberships = -1
         try:
             if not user_id:
                 signed_out = True
             else:
+                memberships = sessions.registry().membership_version(user_id)
                 me = await asyncio.to_thread(auth_service.me, user_id)
                 rows = workspace_rows(getattr(me, "workspaces", []))
                 user = getattr(me, "user", None)
@@ -217,6 +220,7 @@ class WorkspaceState(AuthState):
                     else:
                         redirect_to = self._apply(user_id, rows, profile, requested)
                         settled = not redirect_to and self.active_id != ""
+                        self._memberships_seen = memberships
                     self._set_loading(False)
         if redirect_to:
             yield rx.redirect(redirect_to, replace=True)

@@ -50,6 +50,8 @@ def _answers(url: str) -> bool:
 def _reflex_env(port: int) -> dict[str, str]:
     env = reflex_env(port)
     env.pop("REFLEX_REDIS_URL", None)  # one worker, in-process state manager
+    # A short heartbeat, so the heartbeat path of the live listener runs within a test.
+    env.setdefault("INBOXAPP_LIVE_HEARTBEAT_S", "5")
     return env
 
 
