@@ -34,15 +34,50 @@ class Cursor:
 
     @classmethod
     def decode(cls, token: str) -> Cursor:
+        data = decode_cursor(token, ("u", "i"))
         try:
-            padded = token + "=" * (-len(token) % 4)
-            data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-            updated = datetime.fromisoformat(data["u"])
-            if updated.tzinfo is None:
-                raise ValueError("naive timestamp")
-            return cls(updated, uuid.UUID(data["i"]))
-        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError) as exc:
-            raise BadRequest("INVALID_CURSOR", "cursor is malformed; start from page one") from exc
+            return cls(aware_datetime(data["u"]), uuid.UUID(data["i"]))
+        except ValueError as exc:
+            raise BadRequest(*BAD_CURSOR) from exc
+
+
+BAD_CURSOR = ("INVALID_CURSOR", "cursor is malformed; start from page one")
+MAX_CURSOR_CHARS = 512
+CURSOR_PATTERN = f"^[A-Za-z0-9_-]{{1,{MAX_CURSOR_CHARS}}}$"
+"""What ``encode`` produces: unpadded URL-safe base64 (of a small JSON object)."""
+
+
+def decode_cursor(
+    token: str, fields: tuple[str, ...], nullable: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """The cursor's JSON object when every field in ``fields`` is a string (or null, for
+    ``nullable`` ones, dropped from the result); else ``BadRequest`` ``INVALID_CURSOR``,
+    whatever JSON (or non-JSON) the token holds."""
+    try:
+        if len(token) > MAX_CURSOR_CHARS:
+            raise ValueError("cursor too long")
+        padded = token + "=" * (-len(token) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error, RecursionError) as exc:  # UnicodeError is a ValueError
+        raise BadRequest(*BAD_CURSOR) from exc
+    if not isinstance(data, dict):
+        raise BadRequest(*BAD_CURSOR)
+    out: dict[str, str] = {}
+    for name in fields:
+        value = data.get(name)
+        if isinstance(value, str):
+            out[name] = value
+        elif not (value is None and name in nullable and name in data):
+            raise BadRequest(*BAD_CURSOR)
+    return out
+
+
+def aware_datetime(value: str) -> datetime:
+    """An ISO-8601 timestamp with an offset (``ValueError`` otherwise)."""
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("naive timestamp")
+    return parsed
 
 
 @dataclass(frozen=True)

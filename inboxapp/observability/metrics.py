@@ -233,7 +233,15 @@ def _sample_job_counters() -> dict[str, int]:
     if not cache.available:
         raise ConnectionError("redis unavailable")
     raw: dict[bytes, bytes] = cache.client.hgetall(JOB_COUNTERS_KEY)  # type: ignore[assignment]
-    return {k.decode(): int(v) for k, v in raw.items()}
+    counters: dict[str, int] = {}
+    for field, value in raw.items():
+        if value.isdigit() and len(value) <= 18:
+            counters[field.decode(errors="replace")] = int(value)
+        else:  # one garbage field must not hide the others
+            from inboxapp.cache.invalid import report_invalid
+
+            report_invalid("metrics:job-runs", "not_a_counter")
+    return counters
 
 
 def _realtime_subscribers() -> int:
