@@ -7,14 +7,12 @@ from typing import Annotated
 
 from pydantic import Field
 
-from inboxapp.analytics.queries import PARTS, SORTS
+from inboxapp.analytics.queries import PARTS, SORT_KEYS
 from inboxapp.analytics.windows import WINDOW_KEYS
 from inboxapp.inbox.payloads import Scope
 from inboxapp.payloads import Count, Day, Id, OneOf, Payload, Percent, Seconds, Timestamp
 
 WindowKey = Annotated[str, OneOf(WINDOW_KEYS)]
-SORT_KEYS = (*SORTS, *(f"-{name}" for name in SORTS))
-"""Every CRM sort: a column, ascending, or ``-column``, descending."""
 
 
 class Freshness(Payload):

@@ -42,6 +42,7 @@ PARTS = ("core", "breakdowns", "all")
 CAMPAIGN: sa.Table = Campaign.__table__  # type: ignore[attr-defined]
 MEMBER: sa.Table = ClientMember.__table__  # type: ignore[attr-defined]
 UNASSIGNED = "unassigned"
+BOOLEANS = ("true", "false")
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -404,6 +405,8 @@ SORTS = {
     "lastInboundAt": L.c.lastInboundAt,
     "appointmentBookedAt": L.c.appointmentBookedAt,
 }
+SORT_KEYS = (*SORTS, *(f"-{name}" for name in SORTS))
+"""Every ``sort`` value: a column ascending, or ``-column`` descending."""
 NOT_NULL_SORTS = ("updatedAt", "createdAt")
 DEFAULT_SORT = "-updatedAt"
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
@@ -508,7 +511,7 @@ def parse_crm_params(
         who = UNASSIGNED if assignee == UNASSIGNED else parse_uuid(assignee, "assignee")
     flag: bool | None = None
     if booked not in (None, ""):
-        if str(booked).lower() not in ("true", "false"):
+        if str(booked).lower() not in BOOLEANS:
             raise BadRequest("INVALID_BOOKED", "booked must be true or false")
         flag = str(booked).lower() == "true"
     return CrmParams(

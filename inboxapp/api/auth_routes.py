@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from inboxapp.auth import service
 
+from .contract import errors
 from .deps import CurrentUser, client_ip
+from .params import TEXT_PATTERN
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -23,9 +25,11 @@ class TokenRequest(_Body):
     """Supabase-style: ``grant_type`` ``password`` (default) or ``refresh_token``."""
 
     grant_type: Literal["password", "refresh_token"] | None = None
-    email: str | None = Field(default=None, min_length=1, max_length=320)
-    password: str | None = Field(default=None, min_length=1, max_length=1024)
-    refresh_token: str | None = Field(default=None, min_length=1, max_length=512)
+    email: str | None = Field(default=None, min_length=1, max_length=320, pattern=TEXT_PATTERN)
+    password: str | None = Field(default=None, min_length=1, max_length=1024, pattern=TEXT_PATTERN)
+    refresh_token: str | None = Field(
+        default=None, min_length=1, max_length=512, pattern=TEXT_PATTERN
+    )
 
     @model_validator(mode="after")
     def _fields_for_grant(self) -> TokenRequest:
@@ -43,7 +47,7 @@ class TokenRequest(_Body):
 
 
 class RefreshRequest(_Body):
-    refresh_token: str = Field(min_length=1, max_length=512)
+    refresh_token: str = Field(min_length=1, max_length=512, pattern=TEXT_PATTERN)
 
 
 class UserRef(BaseModel):
@@ -74,21 +78,10 @@ class MeResponse(BaseModel):
     workspaces: list[Workspace]
 
 
-class ErrorBody(BaseModel):
-    error: str
-    message: str
-
-
-_ERRORS: dict[int | str, dict[str, object]] = {
-    400: {"model": ErrorBody, "description": "Malformed request"},
-    401: {"model": ErrorBody, "description": "Not authenticated"},
-}
-
-
 @router.post(
     "/token",
     response_model=TokenResponse,
-    responses={**_ERRORS, 429: {"model": ErrorBody, "description": "Too many failed attempts"}},
+    responses=errors(400, 401, 429, 503),
 )
 def token(body: TokenRequest, request: Request) -> dict[str, object]:
     if body.grant == "refresh_token" and body.refresh_token is not None:
@@ -100,19 +93,19 @@ def token(body: TokenRequest, request: Request) -> dict[str, object]:
     return pair.as_json()
 
 
-@router.post("/refresh", response_model=TokenResponse, responses=_ERRORS)
+@router.post("/refresh", response_model=TokenResponse, responses=errors(400, 401, 429, 503))
 def refresh(body: RefreshRequest, request: Request) -> dict[str, object]:
     pair = service.refresh(body.refresh_token)
     request.state.user_id = pair.user_id
     return pair.as_json()
 
 
-@router.post("/logout", status_code=204, response_class=Response, responses=_ERRORS)
+@router.post("/logout", status_code=204, response_class=Response, responses=errors(400, 503))
 def logout(body: RefreshRequest) -> Response:
     service.logout(body.refresh_token)
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=MeResponse, responses=_ERRORS)
+@router.get("/me", response_model=MeResponse, responses=errors(401))
 def me(claims: CurrentUser) -> dict[str, object]:
     return service.me(claims.user_id).as_json()

@@ -16,6 +16,7 @@ from inboxapp.inbox.categories import BY_FILTER, SENTIMENT_TAGS
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+MIN_QUERY_CHARS, MAX_QUERY_CHARS = 3, 200
 CHANNELS = ("email", "sms", "linkedin")
 SCORES = ("4", "3+", "2+", "1+", "unscored", "disqualified")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -141,10 +142,10 @@ def parse_list_params(
         if not 1 <= size <= MAX_LIMIT:
             raise BadRequest("INVALID_LIMIT", f"limit must be between 1 and {MAX_LIMIT}")
     text = (q or "").strip()
-    if text and len(text) < 3:
-        raise BadRequest("QUERY_TOO_SHORT", "search needs at least 3 characters")
-    if len(text) > 200:
-        raise BadRequest("QUERY_TOO_LONG", "search is limited to 200 characters")
+    if text and len(text) < MIN_QUERY_CHARS:
+        raise BadRequest("QUERY_TOO_SHORT", f"search needs at least {MIN_QUERY_CHARS} characters")
+    if len(text) > MAX_QUERY_CHARS:
+        raise BadRequest("QUERY_TOO_LONG", f"search is limited to {MAX_QUERY_CHARS} characters")
     if channel and channel not in CHANNELS:
         raise BadRequest("INVALID_CHANNEL", f"channel must be one of: {', '.join(CHANNELS)}")
     tags: tuple[str, ...] = ()
