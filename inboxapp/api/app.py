@@ -29,7 +29,15 @@ from .middleware import RequestContextMiddleware
 
 
 def create_api() -> FastAPI:
+    """The app as it runs: logging configured and the job hooks installed."""
     configure_logging(get_settings().log_level)
+    api = build_api()
+    install_hooks()
+    return api
+
+
+def build_api() -> FastAPI:
+    """Routes, error handlers, middleware and the contract, without touching settings."""
     api = FastAPI(
         title="inboxapp API",
         docs_url=None,
@@ -44,7 +52,6 @@ def create_api() -> FastAPI:
     api.include_router(analytics_router)
     api.include_router(jobs_router)
     api.include_router(metrics_router)
-    install_hooks()
 
     @api.get("/api/health", response_model=Health)
     def health() -> dict[str, str]:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -21,15 +21,53 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
 
 
+def _text(max_length: int) -> Any:
+    return Field(default=None, min_length=1, max_length=max_length, pattern=TEXT_PATTERN)
+
+
+def _grants(schema: dict[str, Any]) -> None:
+    """The document says which field combinations :attr:`TokenRequest.grant` accepts."""
+    fields = schema["properties"]
+
+    def given(name: str) -> dict[str, Any]:  # the field's non-null alternative
+        return next(b for b in fields[name]["anyOf"] if b.get("type") != "null")
+
+    schema["anyOf"] = [
+        {
+            "required": ["email", "password"],
+            "properties": {
+                "grant_type": {"enum": ["password", None]},
+                "email": given("email"),
+                "password": given("password"),
+            },
+        },
+        {
+            "required": ["grant_type", "refresh_token"],
+            "properties": {
+                "grant_type": {"const": "refresh_token"},
+                "refresh_token": given("refresh_token"),
+            },
+        },
+        {
+            "required": ["refresh_token"],
+            "properties": {
+                "grant_type": {"type": "null"},
+                "email": {"type": "null"},
+                "refresh_token": given("refresh_token"),
+            },
+        },
+    ]
+
+
 class TokenRequest(_Body):
     """Supabase-style: ``grant_type`` ``password`` (default) or ``refresh_token``."""
 
+    model_config = ConfigDict(json_schema_extra=_grants)
+
     grant_type: Literal["password", "refresh_token"] | None = None
-    email: str | None = Field(default=None, min_length=1, max_length=320, pattern=TEXT_PATTERN)
-    password: str | None = Field(default=None, min_length=1, max_length=1024, pattern=TEXT_PATTERN)
-    refresh_token: str | None = Field(
-        default=None, min_length=1, max_length=512, pattern=TEXT_PATTERN
-    )
+    email: str | None = _text(service.MAX_EMAIL_CHARS)
+    password: str | None = _text(service.MAX_PASSWORD_CHARS)
+    refresh_token: str | None = _text(service.MAX_REFRESH_TOKEN_CHARS)
 
     @model_validator(mode="after")
     def _fields_for_grant(self) -> TokenRequest:
@@ -47,7 +85,9 @@ class TokenRequest(_Body):
 
 
 class RefreshRequest(_Body):
-    refresh_token: str = Field(min_length=1, max_length=512, pattern=TEXT_PATTERN)
+    refresh_token: str = Field(
+        min_length=1, max_length=service.MAX_REFRESH_TOKEN_CHARS, pattern=TEXT_PATTERN
+    )
 
 
 class UserRef(BaseModel):
