@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from inboxapp.api.contract import errors
 from inboxapp.api.deps import CurrentUser
 from inboxapp.api.params import ClientId
+from inboxapp.inbox.params import parse_uuid
 from inboxapp.jobs.overview import ADMIN_ROLES, job_status_for
 from inboxapp.jobs.payloads import JobStatusPayload
 
@@ -21,4 +22,4 @@ router = APIRouter(tags=["jobs"])
 def jobs_status(user: CurrentUser, client_id: ClientId) -> dict[str, Any]:
     """Per job kind: state, attempts, last success, last duration, last error code, queue depth
     and dead-lettered count for one workspace."""
-    return job_status_for(user.user_id, client_id)
+    return job_status_for(user.user_id, str(parse_uuid(client_id, "clientId")))

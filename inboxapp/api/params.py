@@ -1,8 +1,9 @@
 """Request parameters of the HTTP API, one annotated type each, built from the canonical
-definitions (categories, channels, windows, sorts, ...), so FastAPI validates exactly what
-``/api/openapi.json`` documents. A value outside its schema is a 400 ``INVALID_<NAME>``
-(:func:`inboxapp.api.errors.validation_error_code`); the domain parsers still check what a
-schema cannot say (a custom window's span, a cursor's content) with their own codes.
+definitions (categories, channels, windows, sorts, ...), so the API accepts exactly what
+``/api/openapi.json`` documents. A value outside its schema is a 400 ``INVALID_<NAME>``: FastAPI
+checks enums, patterns and ranges (:func:`inboxapp.api.errors.validation_error_code`), the
+routes check ids; the domain parsers still check what a schema cannot say (a custom window's
+span, a cursor's content) with their own codes.
 
 Text never carries control characters (C0, DEL, C1): ``NUL`` cannot be stored by PostgreSQL
 and the others only ever arrive from fuzzers and attacks.
@@ -30,7 +31,6 @@ TEXT_PATTERN = f"^[^{CONTROL_CHARS}]*$"
 _INNER = f"[^{CONTROL_CHARS}]{{{inbox.MIN_QUERY_CHARS - 2},{inbox.MAX_QUERY_CHARS - 2}}}"
 SEARCH_PATTERN = f"^[^{CONTROL_CHARS}{SPACE_CHARS}]{_INNER}[^{CONTROL_CHARS}{SPACE_CHARS}]$"
 """Search text: 3-200 characters without control characters or surrounding spaces."""
-_UUID_SCHEMA: dict[str, Any] = {"format": "uuid"}
 _META = set("\\^$.|?*+()[]{}-")
 
 
@@ -45,29 +45,17 @@ def csv_pattern(values: Iterable[str]) -> str:
     return f"^{one}(?:,{one})*$"
 
 
-ClientId = Annotated[
-    str,
-    Query(
-        alias="clientId",
-        description="Workspace id",
-        pattern=UUID_PATTERN,
-        json_schema_extra=_UUID_SCHEMA,
-    ),
-]
-LeadId = Annotated[
-    str,
-    Path(
-        alias="leadId", description="Lead id", pattern=UUID_PATTERN, json_schema_extra=_UUID_SCHEMA
-    ),
-]
+def _uuid(description: str) -> dict[str, Any]:
+    """Documented only: the route parses it (:func:`inboxapp.inbox.params.parse_uuid`, the same
+    pattern), so a bad id is ``INVALID_<NAME>`` after the read-API flag, like every domain check."""
+    return {"description": description, "json_schema_extra": {**_UUID_SCHEMA}}
+
+
+_UUID_SCHEMA: dict[str, Any] = {"format": "uuid", "pattern": UUID_PATTERN}
+ClientId = Annotated[str, Query(alias="clientId", **_uuid("Workspace id"))]
+LeadId = Annotated[str, Path(alias="leadId", **_uuid("Lead id"))]
 CampaignId = Annotated[
-    str | None,
-    Query(
-        alias="campaignId",
-        description="Only leads of this campaign",
-        pattern=UUID_PATTERN,
-        json_schema_extra=_UUID_SCHEMA,
-    ),
+    str | None, Query(alias="campaignId", **_uuid("Only leads of this campaign"))
 ]
 Cursor = Annotated[
     str | None,

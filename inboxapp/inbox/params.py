@@ -13,6 +13,7 @@ from datetime import datetime
 
 from inboxapp.errors import BadRequest, reject_nul
 from inboxapp.inbox.categories import BY_FILTER, SENTIMENT_TAGS
+from inboxapp.payloads import UUID_PATTERN
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -20,6 +21,7 @@ MIN_QUERY_CHARS, MAX_QUERY_CHARS = 3, 200
 CHANNELS = ("email", "sms", "linkedin")
 SCORES = ("4", "3+", "2+", "1+", "unscored", "disqualified")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_UUID_RE = re.compile(UUID_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -105,11 +107,13 @@ class ListParams:
         }
 
 
-def parse_uuid(value: str | None, name: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except (ValueError, TypeError):
-        raise BadRequest("INVALID_" + name.upper(), f"{name} must be a UUID") from None
+def parse_uuid(value: str | uuid.UUID | None, name: str) -> uuid.UUID:
+    """A UUID in its canonical hyphenated form (``UUID_PATTERN``), else 400 ``INVALID_<NAME>``."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str) or not _UUID_RE.fullmatch(value):
+        raise BadRequest("INVALID_" + name.upper(), f"{name} must be a UUID")
+    return uuid.UUID(value)
 
 
 def parse_list_params(
