@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import redis
 
-from inboxapp.cache.invalid import is_garbage_error, report_invalid
-from inboxapp.cache.store import Cache, get_cache
+from inboxapp.cache.invalid import report_invalid
+from inboxapp.cache.store import Cache, WrongType, get_cache
 
 INBOX_READ_API = "INBOX_READ_API_V1"
 ANALYTICS_READ_API = "ANALYTICS_READ_API_V1"
@@ -55,11 +55,8 @@ def _override(name: str) -> str | None:
 def _read_override(cache: Cache, key: str) -> str | None:
     """``on``/``off``/... lowercased, or None: absent, or garbage (reported and deleted)."""
     try:
-        raw = cache.raw_get(key)
-    except redis.ResponseError as exc:
-        if not is_garbage_error(exc):
-            raise
-        report_invalid(FAMILY, "wrong_type")
+        raw = cache.get_text(key, FAMILY)
+    except WrongType:
         cache.client.delete(key)
         return None
     if raw is None:

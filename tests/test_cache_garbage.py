@@ -153,14 +153,21 @@ def test_garbage_entries_are_misses_then_overwritten(
     assert sorted(events) == sorted({(family, reason) for reason in REASONS.values()})
 
 
-def test_entry_of_another_redis_type_is_a_miss(
-    api: TestClient, shop: dict[str, Any], r: redis.Redis, logs: list[dict[str, Any]]
-) -> None:
+def counts_entry(api: TestClient, shop: dict[str, Any], r: redis.Redis) -> tuple[Any, str]:
+    """A counts read and the (emptied) key its entry lives at."""
+
     def read() -> Any:
         return api.get("/api/inbox/counts", params=shop["params"], headers=shop["h"])
 
     key = entry_key(r, "inbox", shop, read)
     r.delete(key)
+    return read, key
+
+
+def test_entry_of_another_redis_type_is_a_miss(
+    api: TestClient, shop: dict[str, Any], r: redis.Redis, logs: list[dict[str, Any]]
+) -> None:
+    read, key = counts_entry(api, shop, r)
     r.hset(key, "counts", XSS)
     resp = read()
     assert resp.status_code == 200 and resp.headers["x-cache"] == "miss"
@@ -172,11 +179,7 @@ def test_entry_of_another_redis_type_is_a_miss(
 def test_a_lock_without_expiry_gets_one(
     api: TestClient, shop: dict[str, Any], r: redis.Redis, logs: list[dict[str, Any]]
 ) -> None:
-    def read() -> Any:
-        return api.get("/api/inbox/counts", params=shop["params"], headers=shop["h"])
-
-    key = entry_key(r, "inbox", shop, read)
-    r.delete(key)
+    read, key = counts_entry(api, shop, r)
     r.set(f"{key}:lock", XSS)  # a stuck "holder" would make every reader wait, for ever
     resp = read()
     assert resp.status_code == 200 and XSS not in resp.text

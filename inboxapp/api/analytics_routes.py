@@ -25,7 +25,7 @@ from inboxapp.analytics.payloads import (
 from inboxapp.analytics.queries import DEFAULT_LIMIT, DEFAULT_SORT, parse_crm_params, parse_parts
 from inboxapp.analytics.windows import WindowSpec, parse_window
 from inboxapp.api.deps import CurrentUser
-from inboxapp.api.inbox_routes import read_api_responses, require_flag
+from inboxapp.api.inbox_routes import read_api_responses, require_flag, served
 from inboxapp.api.params import (
     Assignee,
     Booked,
@@ -44,15 +44,9 @@ from inboxapp.api.params import (
 )
 from inboxapp.flags import ANALYTICS_READ_API
 from inboxapp.inbox.params import parse_uuid
-from inboxapp.inbox.read import ReadResult
 
 router = APIRouter(tags=["analytics"])
 RESPONSES = read_api_responses(400, 401, 403)
-
-
-def _result(response: Response, result: ReadResult) -> dict[str, Any]:
-    response.headers["x-cache"] = result.cache
-    return result.data
 
 
 @dataclass(frozen=True)
@@ -90,24 +84,24 @@ def analytics_overview(
     req: WindowReadDep, response: Response, parts: Parts = "all"
 ) -> dict[str, Any]:
     which = parse_parts(parts)
-    return _result(response, read.overview(req.user_id, req.client_id, req.spec, which))
+    return served(response, read.overview(req.user_id, req.client_id, req.spec, which))
 
 
 @router.get("/api/analytics/campaigns", response_model=CampaignsPayload, responses=RESPONSES)
 def analytics_campaigns(req: WindowReadDep, response: Response) -> dict[str, Any]:
-    return _result(response, read.campaigns(req.user_id, req.client_id, req.spec))
+    return served(response, read.campaigns(req.user_id, req.client_id, req.spec))
 
 
 @router.get("/api/analytics/setters", response_model=SettersPayload, responses=RESPONSES)
 def analytics_setters(req: WindowReadDep, response: Response) -> dict[str, Any]:
-    return _result(response, read.setters(req.user_id, req.client_id, req.spec))
+    return served(response, read.setters(req.user_id, req.client_id, req.spec))
 
 
 @router.get(
     "/api/analytics/response-timing", response_model=ResponseTimingPayload, responses=RESPONSES
 )
 def analytics_response_timing(req: WindowReadDep, response: Response) -> dict[str, Any]:
-    return _result(response, read.response_timing(req.user_id, req.client_id, req.spec))
+    return served(response, read.response_timing(req.user_id, req.client_id, req.spec))
 
 
 @router.get(
@@ -146,4 +140,4 @@ def analytics_crm_rows(
         assignee=assignee,
         booked=booked,
     )
-    return _result(response, read.crm_rows(uuid.UUID(user.user_id), cid, params))
+    return served(response, read.crm_rows(uuid.UUID(user.user_id), cid, params))

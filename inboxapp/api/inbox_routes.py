@@ -60,7 +60,8 @@ def read_api_responses(*statuses: int) -> dict[int | str, Any]:
     }
 
 
-def _result(response: Response, result: read.ReadResult) -> dict[str, Any]:
+def served(response: Response, result: read.ReadResult) -> dict[str, Any]:
+    """The payload, with ``x-cache`` saying how it was served."""
     response.headers["x-cache"] = result.cache
     return result.data
 
@@ -81,7 +82,7 @@ def inbox_counts(user: CurrentUser, response: Response, client_id: ClientId) -> 
     """The eight category counts (materialized, or live while the row is missing)."""
     require_flag(INBOX_READ_API, response)
     cid = parse_uuid(client_id, "clientId")
-    return _result(response, read.counts(uuid.UUID(user.user_id), cid))
+    return served(response, read.counts(uuid.UUID(user.user_id), cid))
 
 
 @router.get(
@@ -115,7 +116,7 @@ def inbox_conversations(
         campaign_id=campaign_id,
         score=score,
     )
-    return _result(response, read.conversations(uuid.UUID(user.user_id), cid, params))
+    return served(response, read.conversations(uuid.UUID(user.user_id), cid, params))
 
 
 @router.get(
@@ -130,4 +131,4 @@ def inbox_conversation(
     require_flag(INBOX_READ_API, response)
     cid = parse_uuid(client_id, "clientId")
     lid = parse_uuid(lead_id, "leadId")
-    return _result(response, read.conversation(uuid.UUID(user.user_id), cid, lid))
+    return served(response, read.conversation(uuid.UUID(user.user_id), cid, lid))

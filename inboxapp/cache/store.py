@@ -48,6 +48,10 @@ _MISSING = object()
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
 
 
+class WrongType(Exception):
+    """A key holds another Redis type than its readers expect (garbage, already reported)."""
+
+
 @dataclass
 class CacheResult:
     value: Any
@@ -109,6 +113,17 @@ class Cache:
         """GET without the health bookkeeping (callers handle ``redis.RedisError``)."""
         return cast(bytes | None, self.client.get(key))
 
+    def get_text(self, key: str, family: str) -> bytes | None:
+        """GET; a key of another Redis type is reported (``wrong_type``) and raises
+        :class:`WrongType`, so the caller can overwrite it (callers handle ``RedisError``)."""
+        try:
+            return self.raw_get(key)
+        except redis.ResponseError as exc:
+            if not is_garbage_error(exc):
+                raise
+            report_invalid(family, "wrong_type")
+            raise WrongType(family) from None
+
     def delete_if_equal(self, key: str, value: bytes) -> None:
         """Delete ``key`` if it still holds ``value`` (garbage removal that never drops a value
         written meanwhile); callers handle ``redis.RedisError``."""
@@ -129,11 +144,8 @@ class Cache:
         key, family = self.version_key(namespace, client_id), f"{namespace}:ver"
         try:
             try:
-                raw = self.raw_get(key)
-            except redis.ResponseError as exc:
-                if not is_garbage_error(exc):
-                    raise
-                report_invalid(family, "wrong_type")
+                raw = self.get_text(key, family)
+            except WrongType:
                 return self._fresh_version(key)
             if raw is None:
                 return 0
@@ -224,12 +236,9 @@ class Cache:
     def _load(self, key: str, family: str, validate: Validator | None) -> Any:
         """The decoded, validated entry, or ``_MISSING`` when absent or garbage."""
         try:
-            raw = self.raw_get(key)
-        except redis.ResponseError as exc:
-            if not is_garbage_error(exc):
-                raise
-            report_invalid(family, "wrong_type")
-            return _MISSING
+            raw = self.get_text(key, family)
+        except WrongType:
+            return _MISSING  # the recompute's SET replaces it
         if raw is None:
             return _MISSING
         if len(raw) > MAX_ENTRY_BYTES:

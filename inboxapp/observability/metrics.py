@@ -6,7 +6,7 @@ Instrumented code calls the small ``observe_*`` helpers (one line at each call s
 Recorded as they happen (this process):
 
 * ``inboxapp_http_request_duration_seconds{method,route,status}``: every HTTP request; ``route``
-  is the matched template (``/api/inbox/conversations/{lead_id}``), ``/api/unmatched`` for other
+  is the matched template (``/api/inbox/conversations/{leadId}``), ``/api/unmatched`` for other
   API paths and ``frontend`` for everything else (bounded label values); ``status`` is the class
   (``2xx``...).
 * ``inboxapp_inbox_fetch_seconds{endpoint,cache}`` / ``inboxapp_analytics_fetch_seconds{kind,
