@@ -37,8 +37,9 @@ COOLDOWN_S = 2.0
 WARN_EVERY_S = 30.0
 FAMILY = "jobs:status"
 JOB_KIND_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
-ERROR_CODE_PATTERN = "^[A-Za-z_][A-Za-z0-9_.]{0,99}$"
-"""What :func:`inboxapp.jobs.worker.error_code` writes: an app error code or a class name."""
+ERROR_CODE_PATTERN = "^(?:[A-Za-z_][A-Za-z0-9_.]{0,99})?$"
+"""What :func:`inboxapp.jobs.worker.error_code` writes (an app error code or a class name), or
+empty once a later run cleared it."""
 
 log = get_logger(__name__)
 
