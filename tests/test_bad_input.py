@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -17,6 +18,7 @@ from fastapi.testclient import TestClient
 from inboxapp.analytics.queries import BOOLEANS, PARTS, SORT_KEYS
 from inboxapp.analytics.windows import WINDOW_KEYS
 from inboxapp.api.app import create_api
+from inboxapp.api.params import CONTROL_CHARS, SEARCH_PATTERN, SPACE_CHARS
 from inboxapp.inbox.categories import BY_FILTER
 from inboxapp.inbox.params import CHANNELS, SCORES
 from tests import factories as f
@@ -179,3 +181,14 @@ def test_the_document_names_every_format_and_enum_from_the_code(doc: dict[str, A
             content = op["responses"]["200"]["content"]["application/json"]
             assert content["schema"].get("$ref"), (method, path)
     assert seen == set(expected)
+
+
+def test_the_search_pattern_trims_exactly_what_the_parser_strips() -> None:
+    """``q`` is documented as having no surrounding spaces: those are what ``str.strip()``
+    removes (the parser's rule), less control characters (refused anyway)."""
+    control, space = re.compile(f"[{CONTROL_CHARS}]"), re.compile(f"[{SPACE_CHARS}]")
+    chars = [chr(i) for i in range(0x110000) if not 0xD800 <= i <= 0xDFFF]
+    stripped = {c for c in chars if c.isspace() and not control.fullmatch(c)}
+    assert stripped == {c for c in chars if space.fullmatch(c)}
+    assert re.fullmatch(SEARCH_PATTERN, "abc") and not re.fullmatch(SEARCH_PATTERN, " abc")
+    assert not re.fullmatch(SEARCH_PATTERN, "ab") and not re.fullmatch(SEARCH_PATTERN, "a\x00c")
