@@ -1,7 +1,8 @@
 """Feature flags for the read APIs, read per request so a rollback needs no restart.
 
 Precedence: Redis override key ``flags:v1:<NAME>`` ("on"/"off") > the server variable ``NAME``
-> its ``NEXT_PUBLIC_NAME`` alias > on.
+> its ``NEXT_PUBLIC_NAME`` alias > on. An override that is not one of the known words (or not
+text at all) counts as absent: it is reported once and deleted.
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ from dataclasses import dataclass
 
 import redis
 
-from inboxapp.cache.store import get_cache
+from inboxapp.cache.invalid import report_invalid
+from inboxapp.cache.store import Cache, WrongType, get_cache
 
 INBOX_READ_API = "INBOX_READ_API_V1"
 ANALYTICS_READ_API = "ANALYTICS_READ_API_V1"
 _TRUE = {"1", "true", "on", "yes"}
 _FALSE = {"0", "false", "off", "no"}
 _OVERRIDE_TTL_S = 1.0
+_MAX_OVERRIDE_BYTES = 16
+FAMILY = "flags"
 _overrides: dict[str, tuple[float, str | None]] = {}
 
 
@@ -41,12 +45,31 @@ def _override(name: str) -> str | None:
     cache = get_cache()
     if cache.available:
         try:
-            raw = cache.raw_get(override_key(name))
-            value = raw.decode().strip().lower() if raw else None
+            value = _read_override(cache, override_key(name))
         except redis.RedisError:
             value = None
     _overrides[name] = (now + _OVERRIDE_TTL_S, value)
     return value
+
+
+def _read_override(cache: Cache, key: str) -> str | None:
+    """``on``/``off``/... lowercased, or None: absent, or garbage (reported and deleted)."""
+    try:
+        raw = cache.get_text(key, FAMILY)
+    except WrongType:
+        cache.client.delete(key)
+        return None
+    if raw is None:
+        return None
+    try:
+        value = raw.decode().strip().lower() if len(raw) <= _MAX_OVERRIDE_BYTES else None
+    except UnicodeDecodeError:
+        value = None
+    if value in _TRUE or value in _FALSE:
+        return value
+    report_invalid(FAMILY, "not_a_flag_value")
+    cache.delete_if_equal(key, raw)
+    return None
 
 
 def read_flag(name: str) -> Flag:

@@ -8,7 +8,6 @@ planner. Overview, campaigns, setters and response timing read the rollup tables
 from __future__ import annotations
 
 import base64
-import binascii
 import itertools
 import json
 import uuid
@@ -36,13 +35,14 @@ from inboxapp.analytics.windows import Window, WindowSpec
 from inboxapp.db.models import Campaign, ClientMember
 from inboxapp.errors import BadRequest
 from inboxapp.inbox.categories import LEAD_STATUSES, SENTIMENT_TAGS, L
-from inboxapp.inbox.params import parse_uuid
+from inboxapp.inbox.params import BAD_CURSOR, aware_datetime, decode_cursor, parse_uuid
 from inboxapp.inbox.queries import Access
 
 PARTS = ("core", "breakdowns", "all")
 CAMPAIGN: sa.Table = Campaign.__table__  # type: ignore[attr-defined]
 MEMBER: sa.Table = ClientMember.__table__  # type: ignore[attr-defined]
 UNASSIGNED = "unassigned"
+BOOLEANS = ("true", "false")
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -405,6 +405,8 @@ SORTS = {
     "lastInboundAt": L.c.lastInboundAt,
     "appointmentBookedAt": L.c.appointmentBookedAt,
 }
+SORT_KEYS = (*SORTS, *(f"-{name}" for name in SORTS))
+"""Every ``sort`` value: a column ascending, or ``-column`` descending."""
 NOT_NULL_SORTS = ("updatedAt", "createdAt")
 DEFAULT_SORT = "-updatedAt"
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
@@ -431,16 +433,14 @@ class CrmCursor:
 
     @classmethod
     def decode(cls, token: str, sort: str) -> CrmCursor:
+        data = decode_cursor(token, ("s", "v", "i"), nullable=("v",))
         try:
-            data = json.loads(base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()))
-            value = datetime.fromisoformat(data["v"]) if data["v"] is not None else None
-            if value is not None and value.tzinfo is None:
-                raise ValueError("naive timestamp")
             if data["s"] != sort:
                 raise ValueError("cursor of another sort")
+            value = aware_datetime(data["v"]) if "v" in data else None
             return cls(sort, value, uuid.UUID(data["i"]))
-        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError) as exc:
-            raise BadRequest("INVALID_CURSOR", "cursor is malformed; start from page one") from exc
+        except ValueError as exc:
+            raise BadRequest(*BAD_CURSOR) from exc
 
 
 @dataclass(frozen=True)
@@ -511,7 +511,7 @@ def parse_crm_params(
         who = UNASSIGNED if assignee == UNASSIGNED else parse_uuid(assignee, "assignee")
     flag: bool | None = None
     if booked not in (None, ""):
-        if str(booked).lower() not in ("true", "false"):
+        if str(booked).lower() not in BOOLEANS:
             raise BadRequest("INVALID_BOOKED", "booked must be true or false")
         flag = str(booked).lower() == "true"
     return CrmParams(

@@ -1,6 +1,7 @@
 """The analytics read path (HTTP API and Reflex UI alike): access check and the workspace's
 time zone on every call (never cached), then a Redis read-through cache (TTL 120 s,
-single-flight) keyed by workspace + version + user + role + kind + window + parts/filters.
+single-flight) keyed by workspace + version + user + role + kind + window + parts/filters. A
+cached entry is served only when it still matches its payload model (``analytics/payloads.py``).
 
 The ``analytics`` version is bumped by every committed workspace write
 (:func:`inboxapp.inbox.hooks.workspace_changed`) and by every rollup run, so a payload never
@@ -25,14 +26,22 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
+
 from inboxapp.analytics import queries
+from inboxapp.analytics.payloads import (
+    CampaignsPayload,
+    CrmPage,
+    OverviewPayload,
+    ResponseTimingPayload,
+    SettersPayload,
+)
 from inboxapp.analytics.queries import CrmParams
 from inboxapp.analytics.rollup import NAMESPACE, workspace_timezone
 from inboxapp.analytics.windows import Window, WindowSpec, resolve
-from inboxapp.cache.store import get_cache
 from inboxapp.db.engine import user_session
 from inboxapp.inbox.queries import Access, require_access
-from inboxapp.inbox.read import ReadResult
+from inboxapp.inbox.read import ReadResult, cached_read
 from inboxapp.logs import get_logger
 from inboxapp.observability.metrics import timed_read
 
@@ -73,21 +82,10 @@ def _compute(
     return compute
 
 
-def _cached(
-    access: Access, kind: str, params: dict[str, Any], compute: Callable[[], dict[str, Any]]
-) -> ReadResult:
-    cache = get_cache()
-    version = cache.version(NAMESPACE, access.client_id)
-    if version is None:
-        return ReadResult(compute(), "bypass", access)
-    key = cache.key(NAMESPACE, access.client_id, version, access.user_id, access.role, kind, params)
-    result = cache.get_or_compute(key, TTL_S, compute)
-    return ReadResult(result.value, result.status, access)
-
-
 def _tab(
     kind: str,
     fn: Callable[..., dict[str, Any]],
+    model: type[BaseModel],
     user_id: uuid.UUID,
     client_id: uuid.UUID,
     spec: WindowSpec,
@@ -97,7 +95,8 @@ def _tab(
     access, window = access_and_window(user_id, client_id, spec)
     assert window is not None
     params = {**window.cache_fields(), **(extra or {})}
-    return _cached(access, kind, params, _compute(access, fn, window, *args))
+    compute = _compute(access, fn, window, *args)
+    return cached_read(NAMESPACE, access, kind, params, TTL_S, compute, model)
 
 
 @timed_read(NAMESPACE, "overview")
@@ -105,22 +104,26 @@ def overview(
     user_id: uuid.UUID, client_id: uuid.UUID, spec: WindowSpec, parts: str = "all"
 ) -> ReadResult:
     """KPIs (``core``), charts (``breakdowns``) or both (``all``)."""
-    return _tab("overview", queries.overview, user_id, client_id, spec, {"parts": parts}, parts)
+    extra = {"parts": parts}
+    return _tab(
+        "overview", queries.overview, OverviewPayload, user_id, client_id, spec, extra, parts
+    )
 
 
 @timed_read(NAMESPACE, "campaigns")
 def campaigns(user_id: uuid.UUID, client_id: uuid.UUID, spec: WindowSpec) -> ReadResult:
-    return _tab("campaigns", queries.campaigns, user_id, client_id, spec)
+    return _tab("campaigns", queries.campaigns, CampaignsPayload, user_id, client_id, spec)
 
 
 @timed_read(NAMESPACE, "setters")
 def setters(user_id: uuid.UUID, client_id: uuid.UUID, spec: WindowSpec) -> ReadResult:
-    return _tab("setters", queries.setters, user_id, client_id, spec)
+    return _tab("setters", queries.setters, SettersPayload, user_id, client_id, spec)
 
 
 @timed_read(NAMESPACE, "response-timing")
 def response_timing(user_id: uuid.UUID, client_id: uuid.UUID, spec: WindowSpec) -> ReadResult:
-    return _tab("response-timing", queries.response_timing, user_id, client_id, spec)
+    timing = queries.response_timing
+    return _tab("response-timing", timing, ResponseTimingPayload, user_id, client_id, spec)
 
 
 @timed_read(NAMESPACE, "crm")
@@ -135,4 +138,4 @@ def crm_rows(user_id: uuid.UUID, client_id: uuid.UUID, params: CrmParams) -> Rea
     if params.cursor is not None:
         return ReadResult(compute(), "bypass", access)
     fields = {**params.cache_fields(), **(window.cache_fields() if window else {"window": None})}
-    return _cached(access, "crm", fields, compute)
+    return cached_read(NAMESPACE, access, "crm", fields, TTL_S, compute, CrmPage)

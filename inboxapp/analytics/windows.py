@@ -20,6 +20,8 @@ from inboxapp.errors import BadRequest
 PRESETS = {"7d": 7, "30d": 30, "90d": 90}
 CUSTOM = "custom"
 DEFAULT_WINDOW = "30d"
+WINDOW_KEYS = (*PRESETS, CUSTOM)
+"""Every ``window`` value."""
 MAX_CUSTOM_DAYS = 180
 MIN_YEAR, MAX_YEAR = 2000, 2100
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -89,7 +91,7 @@ def parse_window(
             raise BadRequest("INVALID_WINDOW", f"from/to need window=custom (not window={key})")
         return WindowSpec(key)
     if key != CUSTOM:
-        allowed = ", ".join([*PRESETS, CUSTOM])
+        allowed = ", ".join(WINDOW_KEYS)
         raise BadRequest("INVALID_WINDOW", f"unknown window {window!r}; use one of: {allowed}")
     if not (from_ or "").strip() or not (to or "").strip():
         raise BadRequest("WINDOW_DATES_REQUIRED", "a custom window needs both from and to")

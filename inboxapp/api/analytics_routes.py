@@ -12,28 +12,41 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Response
 
 from inboxapp.analytics import read
-from inboxapp.analytics.queries import parse_crm_params, parse_parts
+from inboxapp.analytics.payloads import (
+    CampaignsPayload,
+    CrmPage,
+    OverviewPayload,
+    ResponseTimingPayload,
+    SettersPayload,
+)
+from inboxapp.analytics.queries import DEFAULT_LIMIT, DEFAULT_SORT, parse_crm_params, parse_parts
 from inboxapp.analytics.windows import WindowSpec, parse_window
 from inboxapp.api.deps import CurrentUser
-from inboxapp.api.inbox_routes import require_flag
+from inboxapp.api.inbox_routes import read_api_responses, require_flag, served
+from inboxapp.api.params import (
+    Assignee,
+    Booked,
+    CampaignId,
+    ClientId,
+    CrmLimit,
+    CrmWindow,
+    Cursor,
+    From,
+    Parts,
+    Sentiments,
+    Sort,
+    Statuses,
+    To,
+    Window,
+)
 from inboxapp.flags import ANALYTICS_READ_API
 from inboxapp.inbox.params import parse_uuid
-from inboxapp.inbox.read import ReadResult
 
 router = APIRouter(tags=["analytics"])
-
-ClientIdParam = Annotated[str, Query(alias="clientId", description="Workspace id (UUID)")]
-WindowParam = Annotated[str | None, Query(description="7d, 30d (default), 90d or custom")]
-FromParam = Annotated[str | None, Query(alias="from", description="custom window start")]
-ToParam = Annotated[str | None, Query(alias="to", description="custom window end (inclusive)")]
-
-
-def _result(response: Response, result: ReadResult) -> dict[str, Any]:
-    response.headers["x-cache"] = result.cache
-    return result.data
+RESPONSES = read_api_responses(400, 401, 403)
 
 
 @dataclass(frozen=True)
@@ -48,10 +61,10 @@ class WindowRead:
 def window_read(
     user: CurrentUser,
     response: Response,
-    client_id: ClientIdParam,
-    window: WindowParam = None,
-    from_: FromParam = None,
-    to: ToParam = None,
+    client_id: ClientId,
+    window: Window = None,
+    from_: From = None,
+    to: To = None,
 ) -> WindowRead:
     require_flag(ANALYTICS_READ_API, response)
     cid = parse_uuid(client_id, "clientId")
@@ -61,47 +74,57 @@ def window_read(
 WindowReadDep = Annotated[WindowRead, Depends(window_read)]
 
 
-@router.get("/api/analytics/overview")
+@router.get(
+    "/api/analytics/overview",
+    response_model=OverviewPayload,
+    response_model_exclude_unset=True,
+    responses=RESPONSES,
+)
 def analytics_overview(
-    req: WindowReadDep,
-    response: Response,
-    parts: Annotated[str | None, Query(description="core, breakdowns or all")] = None,
+    req: WindowReadDep, response: Response, parts: Parts = "all"
 ) -> dict[str, Any]:
     which = parse_parts(parts)
-    return _result(response, read.overview(req.user_id, req.client_id, req.spec, which))
+    return served(response, read.overview(req.user_id, req.client_id, req.spec, which))
 
 
-@router.get("/api/analytics/campaigns")
+@router.get("/api/analytics/campaigns", response_model=CampaignsPayload, responses=RESPONSES)
 def analytics_campaigns(req: WindowReadDep, response: Response) -> dict[str, Any]:
-    return _result(response, read.campaigns(req.user_id, req.client_id, req.spec))
+    return served(response, read.campaigns(req.user_id, req.client_id, req.spec))
 
 
-@router.get("/api/analytics/setters")
+@router.get("/api/analytics/setters", response_model=SettersPayload, responses=RESPONSES)
 def analytics_setters(req: WindowReadDep, response: Response) -> dict[str, Any]:
-    return _result(response, read.setters(req.user_id, req.client_id, req.spec))
+    return served(response, read.setters(req.user_id, req.client_id, req.spec))
 
 
-@router.get("/api/analytics/response-timing")
+@router.get(
+    "/api/analytics/response-timing", response_model=ResponseTimingPayload, responses=RESPONSES
+)
 def analytics_response_timing(req: WindowReadDep, response: Response) -> dict[str, Any]:
-    return _result(response, read.response_timing(req.user_id, req.client_id, req.spec))
+    return served(response, read.response_timing(req.user_id, req.client_id, req.spec))
 
 
-@router.get("/api/analytics/crm/rows")
+@router.get(
+    "/api/analytics/crm/rows",
+    response_model=CrmPage,
+    response_model_exclude_unset=True,
+    responses=RESPONSES,
+)
 def analytics_crm_rows(
     user: CurrentUser,
     response: Response,
-    client_id: ClientIdParam,
-    window: Annotated[str | None, Query(description="leads created in it (default: all)")] = None,
-    from_: FromParam = None,
-    to: ToParam = None,
-    cursor: str | None = None,
-    limit: str | None = None,
-    sort: Annotated[str | None, Query(description="[-]updatedAt, [-]createdAt, ...")] = None,
-    status: str | None = None,
-    sentiment: str | None = None,
-    campaign_id: Annotated[str | None, Query(alias="campaignId")] = None,
-    assignee: Annotated[str | None, Query(description="a user id or 'unassigned'")] = None,
-    booked: Annotated[str | None, Query(description="true or false")] = None,
+    client_id: ClientId,
+    window: CrmWindow = None,
+    from_: From = None,
+    to: To = None,
+    cursor: Cursor = None,
+    limit: CrmLimit = DEFAULT_LIMIT,
+    sort: Sort = DEFAULT_SORT,
+    status: Statuses = None,
+    sentiment: Sentiments = None,
+    campaign_id: CampaignId = None,
+    assignee: Assignee = None,
+    booked: Booked = None,
 ) -> dict[str, Any]:
     require_flag(ANALYTICS_READ_API, response)
     cid = parse_uuid(client_id, "clientId")
@@ -117,4 +140,4 @@ def analytics_crm_rows(
         assignee=assignee,
         booked=booked,
     )
-    return _result(response, read.crm_rows(uuid.UUID(user.user_id), cid, params))
+    return served(response, read.crm_rows(uuid.UUID(user.user_id), cid, params))

@@ -2,17 +2,22 @@
 
 Every error is JSON ``{"error", "message"}`` (:mod:`.errors`); every request gets a request id,
 log context and one access-log line (:mod:`.middleware`). The OpenAPI document is served at
-``/api/openapi.json`` (FastAPI's /docs page needs a CDN, so it is off).
+``/api/openapi.json`` (FastAPI's /docs page needs a CDN, so it is off); it is the contract
+(:mod:`.contract`), checked by ``tests/test_openapi_contract.py``.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import Depends, FastAPI
+from pydantic import BaseModel
 
 from inboxapp.config import get_settings
 from inboxapp.jobs.tasks import install_hooks
 from inboxapp.logs import configure_logging
 
+from . import contract
 from .analytics_routes import router as analytics_router
 from .auth_routes import router as auth_router
 from .deps import bind_route_context
@@ -24,7 +29,15 @@ from .middleware import RequestContextMiddleware
 
 
 def create_api() -> FastAPI:
+    """The app as it runs: logging configured and the job hooks installed."""
     configure_logging(get_settings().log_level)
+    api = build_api()
+    install_hooks()
+    return api
+
+
+def build_api() -> FastAPI:
+    """Routes, error handlers, middleware and the contract, without touching settings."""
     api = FastAPI(
         title="inboxapp API",
         docs_url=None,
@@ -39,10 +52,14 @@ def create_api() -> FastAPI:
     api.include_router(analytics_router)
     api.include_router(jobs_router)
     api.include_router(metrics_router)
-    install_hooks()
 
-    @api.get("/api/health")
+    @api.get("/api/health", response_model=Health)
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    contract.install(api)
     return api
+
+
+class Health(BaseModel):
+    status: Literal["ok"]

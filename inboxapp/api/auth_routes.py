@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from inboxapp.auth import service
 
+from .contract import errors
 from .deps import CurrentUser, client_ip
+from .params import TEXT_PATTERN
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -19,13 +21,53 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
 
 
+def _text(max_length: int) -> Any:
+    return Field(default=None, min_length=1, max_length=max_length, pattern=TEXT_PATTERN)
+
+
+def _grants(schema: dict[str, Any]) -> None:
+    """The document says which field combinations :attr:`TokenRequest.grant` accepts."""
+    fields = schema["properties"]
+
+    def given(name: str) -> dict[str, Any]:  # the field's non-null alternative
+        return next(b for b in fields[name]["anyOf"] if b.get("type") != "null")
+
+    schema["anyOf"] = [
+        {
+            "required": ["email", "password"],
+            "properties": {
+                "grant_type": {"enum": ["password", None]},
+                "email": given("email"),
+                "password": given("password"),
+            },
+        },
+        {
+            "required": ["grant_type", "refresh_token"],
+            "properties": {
+                "grant_type": {"const": "refresh_token"},
+                "refresh_token": given("refresh_token"),
+            },
+        },
+        {
+            "required": ["refresh_token"],
+            "properties": {
+                "grant_type": {"type": "null"},
+                "email": {"type": "null"},
+                "refresh_token": given("refresh_token"),
+            },
+        },
+    ]
+
+
 class TokenRequest(_Body):
     """Supabase-style: ``grant_type`` ``password`` (default) or ``refresh_token``."""
 
+    model_config = ConfigDict(json_schema_extra=_grants)
+
     grant_type: Literal["password", "refresh_token"] | None = None
-    email: str | None = Field(default=None, min_length=1, max_length=320)
-    password: str | None = Field(default=None, min_length=1, max_length=1024)
-    refresh_token: str | None = Field(default=None, min_length=1, max_length=512)
+    email: str | None = _text(service.MAX_EMAIL_CHARS)
+    password: str | None = _text(service.MAX_PASSWORD_CHARS)
+    refresh_token: str | None = _text(service.MAX_REFRESH_TOKEN_CHARS)
 
     @model_validator(mode="after")
     def _fields_for_grant(self) -> TokenRequest:
@@ -43,7 +85,9 @@ class TokenRequest(_Body):
 
 
 class RefreshRequest(_Body):
-    refresh_token: str = Field(min_length=1, max_length=512)
+    refresh_token: str = Field(
+        min_length=1, max_length=service.MAX_REFRESH_TOKEN_CHARS, pattern=TEXT_PATTERN
+    )
 
 
 class UserRef(BaseModel):
@@ -74,21 +118,10 @@ class MeResponse(BaseModel):
     workspaces: list[Workspace]
 
 
-class ErrorBody(BaseModel):
-    error: str
-    message: str
-
-
-_ERRORS: dict[int | str, dict[str, object]] = {
-    400: {"model": ErrorBody, "description": "Malformed request"},
-    401: {"model": ErrorBody, "description": "Not authenticated"},
-}
-
-
 @router.post(
     "/token",
     response_model=TokenResponse,
-    responses={**_ERRORS, 429: {"model": ErrorBody, "description": "Too many failed attempts"}},
+    responses=errors(400, 401, 429, 503),
 )
 def token(body: TokenRequest, request: Request) -> dict[str, object]:
     if body.grant == "refresh_token" and body.refresh_token is not None:
@@ -100,19 +133,19 @@ def token(body: TokenRequest, request: Request) -> dict[str, object]:
     return pair.as_json()
 
 
-@router.post("/refresh", response_model=TokenResponse, responses=_ERRORS)
+@router.post("/refresh", response_model=TokenResponse, responses=errors(400, 401, 429, 503))
 def refresh(body: RefreshRequest, request: Request) -> dict[str, object]:
     pair = service.refresh(body.refresh_token)
     request.state.user_id = pair.user_id
     return pair.as_json()
 
 
-@router.post("/logout", status_code=204, response_class=Response, responses=_ERRORS)
+@router.post("/logout", status_code=204, response_class=Response, responses=errors(400, 503))
 def logout(body: RefreshRequest) -> Response:
     service.logout(body.refresh_token)
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=MeResponse, responses=_ERRORS)
+@router.get("/me", response_model=MeResponse, responses=errors(401))
 def me(claims: CurrentUser) -> dict[str, object]:
     return service.me(claims.user_id).as_json()

@@ -2,8 +2,10 @@
 
 * :class:`AuthError` -> its status and code (plus ``WWW-Authenticate`` / ``Retry-After``).
 * :class:`inboxapp.errors.AppError` (domain errors of the services) -> its status and code.
-* Request validation (malformed JSON, missing fields, wrong types) -> 400 ``BAD_REQUEST``; the
-  message names fields and problems, never the submitted values (passwords stay out).
+* Request validation -> 400: ``INVALID_<NAME>`` for a query or path parameter outside its
+  documented schema (``INVALID_CLIENTID``), ``BAD_REQUEST`` for a missing parameter or a bad
+  body (malformed JSON, missing fields, wrong types, control characters); the message names
+  fields and problems, never the submitted values (passwords stay out).
 * ``HTTPException`` -> its status with a code derived from it.
 * Anything else -> 500 ``INTERNAL``; the traceback goes to the (scrubbed) log, not the body.
 """
@@ -76,7 +78,7 @@ def describe_validation_errors(errors: Sequence[Any]) -> str:
         kind = str(error.get("type", ""))
         if kind == "json_invalid":
             return "Malformed JSON body"
-        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "header")]
+        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header")]
         where = ".".join(loc) or "body"
         if kind == "missing":
             parts.append(f"{where}: field required")
@@ -89,6 +91,8 @@ def describe_validation_errors(errors: Sequence[Any]) -> str:
 
 def _safe_message(error: Mapping[str, Any]) -> str:
     """Pydantic's message, unless it could quote the input (then a generic one)."""
+    if error.get("type") == "string_pattern_mismatch":
+        return "not in the documented format, or contains characters that are not allowed"
     message = str(error.get("msg", "invalid value"))
     value = error.get("input")
     if isinstance(value, str | bytes) and value and str(value) in message:
@@ -106,9 +110,20 @@ async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, exc.headers)
 
 
+def validation_error_code(errors: Sequence[Any]) -> str:
+    """``INVALID_<NAME>`` when the first problem is a present query/path parameter's value."""
+    first = errors[0] if errors else None
+    if isinstance(first, Mapping) and first.get("type") != "missing":
+        loc = list(first.get("loc", ()))
+        if len(loc) == 2 and loc[0] in ("query", "path") and isinstance(loc[1], str):
+            return "INVALID_" + loc[1].upper()
+    return "BAD_REQUEST"
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return error_response(400, "BAD_REQUEST", describe_validation_errors(exc.errors()))
+    errors = exc.errors()
+    return error_response(400, validation_error_code(errors), describe_validation_errors(errors))
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

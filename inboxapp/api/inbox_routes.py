@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
+from inboxapp.api.contract import CACHE, READ_API, errors
 from inboxapp.api.deps import CurrentUser
+from inboxapp.api.params import (
+    CampaignId,
+    Channel,
+    ClientId,
+    Cursor,
+    Filter,
+    InboxLimit,
+    LeadId,
+    Score,
+    Search,
+    Sentiments,
+)
 from inboxapp.errors import AppError
 from inboxapp.flags import INBOX_READ_API, read_flag
 from inboxapp.inbox import queries, read
-from inboxapp.inbox.params import parse_list_params, parse_uuid
+from inboxapp.inbox.params import DEFAULT_LIMIT, parse_list_params, parse_uuid
+from inboxapp.inbox.payloads import (
+    ConversationPage,
+    ConversationPayload,
+    CountsPayload,
+    WorkspaceList,
+)
 
 router = APIRouter(tags=["inbox"])
 
@@ -32,41 +51,59 @@ def require_flag(name: str, response: Response) -> None:
     response.headers["x-read-api-enabled"] = "true"
 
 
-def _result(response: Response, result: read.ReadResult) -> dict[str, Any]:
+def read_api_responses(*statuses: int) -> dict[int | str, Any]:
+    """What a flagged read route answers besides 200: ``statuses`` and 503 when switched off."""
+    return {
+        200: {"headers": {**CACHE, **READ_API}},
+        **errors(*statuses),
+        **errors(503, headers=READ_API),
+    }
+
+
+def served(response: Response, result: read.ReadResult) -> dict[str, Any]:
+    """The payload, with ``x-cache`` saying how it was served."""
     response.headers["x-cache"] = result.cache
     return result.data
 
 
-ClientIdParam = Annotated[str, Query(alias="clientId", description="Workspace id (UUID)")]
-
-
-@router.get("/api/workspaces")
+@router.get("/api/workspaces", response_model=WorkspaceList, responses=errors(401))
 def workspaces(user: CurrentUser) -> dict[str, Any]:
     """The caller's workspaces with their effective role."""
     return {"workspaces": queries.list_workspaces(uuid.UUID(user.user_id))}
 
 
-@router.get("/api/inbox/counts")
-def inbox_counts(user: CurrentUser, response: Response, client_id: ClientIdParam) -> dict[str, Any]:
+@router.get(
+    "/api/inbox/counts",
+    response_model=CountsPayload,
+    response_model_exclude_unset=True,
+    responses=read_api_responses(400, 401, 403),
+)
+def inbox_counts(user: CurrentUser, response: Response, client_id: ClientId) -> dict[str, Any]:
+    """The eight category counts (materialized, or live while the row is missing)."""
     require_flag(INBOX_READ_API, response)
     cid = parse_uuid(client_id, "clientId")
-    return _result(response, read.counts(uuid.UUID(user.user_id), cid))
+    return served(response, read.counts(uuid.UUID(user.user_id), cid))
 
 
-@router.get("/api/inbox/conversations")
+@router.get(
+    "/api/inbox/conversations",
+    response_model=ConversationPage,
+    responses=read_api_responses(400, 401, 403),
+)
 def inbox_conversations(
     user: CurrentUser,
     response: Response,
-    client_id: ClientIdParam,
-    filter: str | None = None,
-    cursor: str | None = None,
-    limit: str | None = None,
-    q: str | None = None,
-    channel: str | None = None,
-    sentiment: str | None = None,
-    campaign_id: Annotated[str | None, Query(alias="campaignId")] = None,
-    score: str | None = None,
+    client_id: ClientId,
+    filter: Filter = "all",
+    cursor: Cursor = None,
+    limit: InboxLimit = DEFAULT_LIMIT,
+    q: Search = None,
+    channel: Channel = None,
+    sentiment: Sentiments = None,
+    campaign_id: CampaignId = None,
+    score: Score = None,
 ) -> dict[str, Any]:
+    """One keyset page of the list, newest activity first."""
     require_flag(INBOX_READ_API, response)
     cid = parse_uuid(client_id, "clientId")
     params = parse_list_params(
@@ -79,14 +116,19 @@ def inbox_conversations(
         campaign_id=campaign_id,
         score=score,
     )
-    return _result(response, read.conversations(uuid.UUID(user.user_id), cid, params))
+    return served(response, read.conversations(uuid.UUID(user.user_id), cid, params))
 
 
-@router.get("/api/inbox/conversations/{lead_id}")
+@router.get(
+    "/api/inbox/conversations/{leadId}",
+    response_model=ConversationPayload,
+    responses=read_api_responses(400, 401, 403, 404),
+)
 def inbox_conversation(
-    user: CurrentUser, response: Response, lead_id: str, client_id: ClientIdParam
+    user: CurrentUser, response: Response, lead_id: LeadId, client_id: ClientId
 ) -> dict[str, Any]:
+    """One conversation: the lead, its messages and the pending AI draft."""
     require_flag(INBOX_READ_API, response)
     cid = parse_uuid(client_id, "clientId")
     lid = parse_uuid(lead_id, "leadId")
-    return _result(response, read.conversation(uuid.UUID(user.user_id), cid, lid))
+    return served(response, read.conversation(uuid.UUID(user.user_id), cid, lid))

@@ -21,6 +21,7 @@ import uuid
 from fastapi import APIRouter, Request, Response
 from fastapi.security.utils import get_authorization_scheme_param
 
+from inboxapp.api.contract import errors
 from inboxapp.auth.service import verify_access_token
 from inboxapp.errors import Forbidden
 from inboxapp.inbox import queries
@@ -72,7 +73,10 @@ async def authorize(request: Request) -> None:
 @router.get(
     "/api/metrics",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
+        **errors(401, 403),
+    },
 )
 async def prometheus_metrics(request: Request) -> Response:
     """Prometheus metrics of this process (loopback or OWNER/ADMIN token)."""

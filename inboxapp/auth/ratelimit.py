@@ -6,19 +6,23 @@ failure) block further attempts until the window ends; a successful login clears
 Counters live in Redis so every worker shares them. Keys are an HMAC of email and IP, so Redis
 never holds an email address. Redis is an optimisation of a safety net, not a dependency: when it
 is unset, slow or down, an in-process counter takes over (with a rate-limited warning) and the
-login itself never fails because of Redis.
+login itself never fails because of Redis. A counter that is not a plain number (garbage, another
+type) is reported once and deleted; one without an expiry gets the window's, so no stray key can
+block a login for ever.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import threading
 import time
 from typing import Any
 
 import redis
 
+from inboxapp.cache.invalid import is_garbage_error, report_invalid
 from inboxapp.config import get_settings
 from inboxapp.logs import get_logger
 
@@ -30,6 +34,8 @@ REDIS_RETRY_AFTER_S = 5.0
 """After a Redis error, skip Redis for this long (no 250 ms stall on every login)."""
 WARN_EVERY_S = 60.0
 MEMORY_MAX_KEYS = 50_000
+FAMILY = "auth:login-fail"
+_COUNTER_RE = re.compile(rb"[0-9]{1,18}")
 
 
 def limiter_key(email: str, ip: str) -> str:
@@ -99,12 +105,8 @@ class LoginRateLimiter:
         client = self._redis()
         if client is not None:
             try:
-                pipe = client.pipeline(transaction=False)
-                pipe.get(key)
-                pipe.ttl(key)
-                raw, ttl = pipe.execute()
-                count, left = int(raw or 0), float(ttl if ttl and ttl > 0 else 0)
-            except (redis.RedisError, ValueError) as exc:
+                count, left = _read_counter(client, key, settings.login_window_s)
+            except redis.RedisError as exc:
                 self._redis_failed(exc)
                 count, left = self._memory.get(key)
         else:
@@ -120,14 +122,14 @@ class LoginRateLimiter:
         client = self._redis()
         if client is not None:
             try:
-                pipe = client.pipeline(transaction=True)
-                pipe.set(key, 0, ex=window, nx=True)  # starts the window; INCR keeps the TTL
-                pipe.incr(key)
-                pipe.ttl(key)
-                _, count, ttl = pipe.execute()
-                if ttl == -1:  # never leave a counter without expiry (it would block forever)
-                    client.expire(key, window)
-                return int(count)
+                try:
+                    return _count_failure(client, key, window)
+                except redis.ResponseError as exc:
+                    if not is_garbage_error(exc):
+                        raise
+                    report_invalid(FAMILY, "not_a_counter")
+                    client.delete(key)
+                    return _count_failure(client, key, window)
             except redis.RedisError as exc:
                 self._redis_failed(exc)
         return self._memory.incr(key, window)
@@ -175,6 +177,40 @@ class LoginRateLimiter:
         if warn:
             fields: dict[str, Any] = {"errorType": type(exc).__name__}
             log.warning("ratelimit.redis_unavailable_using_memory", **fields)
+
+
+def _read_counter(client: redis.Redis, key: str, window_s: int) -> tuple[int, float]:
+    """``(failures, seconds left)`` from Redis; garbage counts as no failures and is deleted."""
+    pipe = client.pipeline(transaction=False)
+    pipe.get(key)
+    pipe.ttl(key)
+    raw, ttl = pipe.execute(raise_on_error=False)
+    if is_garbage_error(raw):  # another type under our key: garbage like any other
+        raw = b""
+    elif isinstance(raw, Exception):
+        raise raw
+    if raw is None:
+        return 0, 0.0
+    if not _COUNTER_RE.fullmatch(raw):
+        report_invalid(FAMILY, "not_a_counter")
+        client.delete(key)
+        return 0, 0.0
+    if ttl == -1:  # a counter without expiry would block for ever
+        report_invalid(FAMILY, "no_expiry")
+        client.expire(key, window_s)
+        ttl = window_s
+    return int(raw), float(ttl if isinstance(ttl, int) and ttl > 0 else 0)
+
+
+def _count_failure(client: redis.Redis, key: str, window_s: int) -> int:
+    pipe = client.pipeline(transaction=True)
+    pipe.set(key, 0, ex=window_s, nx=True)  # starts the window; INCR keeps the TTL
+    pipe.incr(key)
+    pipe.ttl(key)
+    _, count, ttl = pipe.execute()
+    if ttl == -1:  # never leave a counter without expiry (it would block forever)
+        client.expire(key, window_s)
+    return int(count)
 
 
 login_limiter = LoginRateLimiter()

@@ -6,12 +6,16 @@
   same key wait briefly for the value, then fall back to computing themselves.
 * Redis down or slow: every call degrades to "bypass" (compute directly, correct data), logs a
   rate-limited warning, and skips Redis for a short cool-down; it recovers by itself.
+* Garbage is a miss: an entry that does not decode, is too large or fails the caller's
+  ``validate`` is recomputed and overwritten; a version that is not a plain counter is replaced
+  by a fresh one (never a 500, never served; :mod:`.invalid` logs it once per family/reason).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import threading
 import time
@@ -26,10 +30,26 @@ from inboxapp.config import get_settings
 from inboxapp.logs import get_logger
 from inboxapp.observability.metrics import observe_cache_error
 
+from .invalid import is_garbage_error, report_invalid
+
 CacheStatus = Literal["hit", "miss", "bypass"]
+Validator = Callable[[Any], object]
+"""Checks a decoded entry; raises ``ValueError`` or ``TypeError`` (pydantic's
+``ValidationError`` is a ``ValueError``) when it has the wrong shape."""
 log = get_logger(__name__)
 
+MAX_ENTRY_BYTES = 2 * 1024 * 1024
+"""Larger entries are neither stored nor served (a first page of 200 rows is ~150 KB)."""
+MAX_VERSION = 2**63 - 1
+"""Redis ``INCR`` range."""
+_VERSION_RE = re.compile(rb"[0-9]{1,19}")
+_MISSING = object()
+
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
+
+
+class WrongType(Exception):
+    """A key holds another Redis type than its readers expect (garbage, already reported)."""
 
 
 @dataclass
@@ -93,30 +113,72 @@ class Cache:
         """GET without the health bookkeeping (callers handle ``redis.RedisError``)."""
         return cast(bytes | None, self.client.get(key))
 
+    def get_text(self, key: str, family: str) -> bytes | None:
+        """GET; a key of another Redis type is reported (``wrong_type``) and raises
+        :class:`WrongType`, so the caller can overwrite it (callers handle ``RedisError``)."""
+        try:
+            return self.raw_get(key)
+        except redis.ResponseError as exc:
+            if not is_garbage_error(exc):
+                raise
+            report_invalid(family, "wrong_type")
+            raise WrongType(family) from None
+
+    def delete_if_equal(self, key: str, value: bytes) -> None:
+        """Delete ``key`` if it still holds ``value`` (garbage removal that never drops a value
+        written meanwhile); callers handle ``redis.RedisError``."""
+        self.client.eval(_RELEASE, 1, key, value)
+
     # -- versions -----------------------------------------------------------------------
     @staticmethod
     def version_key(namespace: str, client_id: uuid.UUID | str) -> str:
         return f"{namespace}:v1:ver:{client_id}"
 
     def version(self, namespace: str, client_id: uuid.UUID | str) -> int | None:
-        """Current workspace version, or None when Redis is unavailable."""
+        """Current workspace version, or None when Redis is unavailable.
+
+        A value that is not a counter (garbage, wrong type, out of range) is replaced by a
+        fresh version, so every entry cached under an earlier one stays unreachable."""
         if not self.available:
             return None
+        key, family = self.version_key(namespace, client_id), f"{namespace}:ver"
         try:
-            raw = self.raw_get(self.version_key(namespace, client_id))
+            try:
+                raw = self.get_text(key, family)
+            except WrongType:
+                return self._fresh_version(key)
+            if raw is None:
+                return 0
+            if _VERSION_RE.fullmatch(raw) and int(raw) <= MAX_VERSION:
+                return int(raw)
+            report_invalid(family, "not_a_version")
+            return self._fresh_version(key)
         except redis.RedisError as exc:
             self._failed(exc)
             return None
-        return int(raw) if raw else 0
 
     def bump(self, namespace: str, client_id: uuid.UUID | str) -> None:
         """Invalidate every cached payload of one workspace (O(1))."""
         if not self.available:
             return
+        key = self.version_key(namespace, client_id)
         try:
-            self.client.incr(self.version_key(namespace, client_id))
+            try:
+                self.client.incr(key)
+            except redis.ResponseError as exc:
+                if not is_garbage_error(exc):
+                    raise
+                report_invalid(f"{namespace}:ver", "not_a_version")
+                self._fresh_version(key)
         except redis.RedisError as exc:
             self._failed(exc)
+
+    def _fresh_version(self, key: str) -> int:
+        """Overwrite a garbage version with one never used before: the current time in
+        microseconds, far above any count ``INCR`` reaches (and later than earlier resets)."""
+        value = time.time_ns() // 1000
+        self.client.set(key, value)
+        return value
 
     # -- read-through -------------------------------------------------------------------
     def key(
@@ -131,42 +193,96 @@ class Cache:
     ) -> str:
         return f"{namespace}:v1:{client_id}:{version}:{user_id}:{role}:{kind}:{params_hash(params)}"
 
-    def get_or_compute(self, key: str, ttl_s: int, compute: Callable[[], Any]) -> CacheResult:
-        """Read ``key``; on a miss compute once (single-flight) and store for ``ttl_s``."""
+    def get_or_compute(
+        self,
+        key: str,
+        ttl_s: int,
+        compute: Callable[[], Any],
+        *,
+        validate: Validator | None = None,
+        family: str | None = None,
+    ) -> CacheResult:
+        """Read ``key``; on a miss compute once (single-flight) and store for ``ttl_s``.
+
+        An entry that does not decode or fails ``validate`` is a miss: it is recomputed and
+        overwritten. ``family`` names the kind of key in the one log line about garbage
+        (default: the key's namespace)."""
         if not self.available:
             return CacheResult(compute(), "bypass")
+        family = family or key.split(":", 1)[0]
         try:
-            cached = self.raw_get(key)
-            if cached is not None:
-                return CacheResult(json.loads(cached), "hit")
+            cached = self._load(key, family, validate)
+            if cached is not _MISSING:
+                return CacheResult(cached, "hit")
             token = secrets.token_hex(8)
             lock = f"{key}:lock"
-            if self.client.set(lock, token, nx=True, px=self._lock_ttl_ms):
+            if self._take_lock(lock, token, family):
                 try:
                     # Double-check: the previous holder may have stored the value between our
                     # GET and our lock (it released the lock after writing).
-                    cached = self.raw_get(key)
-                    if cached is not None:
-                        return CacheResult(json.loads(cached), "hit")
+                    cached = self._load(key, family, validate)
+                    if cached is not _MISSING:
+                        return CacheResult(cached, "hit")
                     value = compute()
-                    self.client.set(key, json.dumps(value, default=str), ex=ttl_s)
+                    self._store(key, value, ttl_s)
                     return CacheResult(value, "miss")
                 finally:
                     self.client.eval(_RELEASE, 1, lock, token)
-            return self._wait_for(key, compute)
+            return self._wait_for(key, family, validate, compute)
         except redis.RedisError as exc:
             self._failed(exc)
             return CacheResult(compute(), "bypass")
 
-    def _wait_for(self, key: str, compute: Callable[[], Any]) -> CacheResult:
+    def _load(self, key: str, family: str, validate: Validator | None) -> Any:
+        """The decoded, validated entry, or ``_MISSING`` when absent or garbage."""
+        try:
+            raw = self.get_text(key, family)
+        except WrongType:
+            return _MISSING  # the recompute's SET replaces it
+        if raw is None:
+            return _MISSING
+        if len(raw) > MAX_ENTRY_BYTES:
+            report_invalid(family, "too_large")
+            return _MISSING
+        try:
+            value = json.loads(raw)
+        except (ValueError, RecursionError):  # includes UnicodeDecodeError
+            report_invalid(family, "undecodable")
+            return _MISSING
+        if validate is not None:
+            try:
+                validate(value)
+            except (ValueError, TypeError):
+                report_invalid(family, "wrong_shape")
+                return _MISSING
+        return value
+
+    def _store(self, key: str, value: Any, ttl_s: int) -> None:
+        payload = json.dumps(value, default=str)
+        if len(payload) > MAX_ENTRY_BYTES:  # it would only be refused on the next read
+            log.debug("cache.entry_too_large", size=len(payload))
+            return
+        self.client.set(key, payload, ex=ttl_s)
+
+    def _take_lock(self, lock: str, token: str, family: str) -> bool:
+        if self.client.set(lock, token, nx=True, px=self._lock_ttl_ms):
+            return True
+        if self.client.pttl(lock) == -1:  # ours always expire: this one is garbage
+            report_invalid(family, "lock_without_expiry")
+            self.client.pexpire(lock, self._lock_ttl_ms)
+        return False
+
+    def _wait_for(
+        self, key: str, family: str, validate: Validator | None, compute: Callable[[], Any]
+    ) -> CacheResult:
         deadline = time.monotonic() + self._wait_s
         delay = 0.005
         while time.monotonic() < deadline:
             time.sleep(delay)
             delay = min(delay * 1.5, 0.05)
-            cached = self.raw_get(key)
-            if cached is not None:
-                return CacheResult(json.loads(cached), "hit")
+            cached = self._load(key, family, validate)
+            if cached is not _MISSING:
+                return CacheResult(cached, "hit")
         return CacheResult(compute(), "bypass")
 
 

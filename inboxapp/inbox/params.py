@@ -13,12 +13,15 @@ from datetime import datetime
 
 from inboxapp.errors import BadRequest, reject_nul
 from inboxapp.inbox.categories import BY_FILTER, SENTIMENT_TAGS
+from inboxapp.payloads import UUID_PATTERN
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+MIN_QUERY_CHARS, MAX_QUERY_CHARS = 3, 200
 CHANNELS = ("email", "sms", "linkedin")
 SCORES = ("4", "3+", "2+", "1+", "unscored", "disqualified")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_UUID_RE = re.compile(UUID_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -34,15 +37,50 @@ class Cursor:
 
     @classmethod
     def decode(cls, token: str) -> Cursor:
+        data = decode_cursor(token, ("u", "i"))
         try:
-            padded = token + "=" * (-len(token) % 4)
-            data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-            updated = datetime.fromisoformat(data["u"])
-            if updated.tzinfo is None:
-                raise ValueError("naive timestamp")
-            return cls(updated, uuid.UUID(data["i"]))
-        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError) as exc:
-            raise BadRequest("INVALID_CURSOR", "cursor is malformed; start from page one") from exc
+            return cls(aware_datetime(data["u"]), uuid.UUID(data["i"]))
+        except ValueError as exc:
+            raise BadRequest(*BAD_CURSOR) from exc
+
+
+BAD_CURSOR = ("INVALID_CURSOR", "cursor is malformed; start from page one")
+MAX_CURSOR_CHARS = 512
+CURSOR_PATTERN = f"^[A-Za-z0-9_-]{{1,{MAX_CURSOR_CHARS}}}$"
+"""What ``encode`` produces: unpadded URL-safe base64 (of a small JSON object)."""
+
+
+def decode_cursor(
+    token: str, fields: tuple[str, ...], nullable: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """The cursor's JSON object when every field in ``fields`` is a string (or null, for
+    ``nullable`` ones, dropped from the result); else ``BadRequest`` ``INVALID_CURSOR``,
+    whatever JSON (or non-JSON) the token holds."""
+    try:
+        if len(token) > MAX_CURSOR_CHARS:
+            raise ValueError("cursor too long")
+        padded = token + "=" * (-len(token) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error, RecursionError) as exc:  # UnicodeError is a ValueError
+        raise BadRequest(*BAD_CURSOR) from exc
+    if not isinstance(data, dict):
+        raise BadRequest(*BAD_CURSOR)
+    out: dict[str, str] = {}
+    for name in fields:
+        value = data.get(name)
+        if isinstance(value, str):
+            out[name] = value
+        elif not (value is None and name in nullable and name in data):
+            raise BadRequest(*BAD_CURSOR)
+    return out
+
+
+def aware_datetime(value: str) -> datetime:
+    """An ISO-8601 timestamp with an offset (``ValueError`` otherwise)."""
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("naive timestamp")
+    return parsed
 
 
 @dataclass(frozen=True)
@@ -69,11 +107,13 @@ class ListParams:
         }
 
 
-def parse_uuid(value: str | None, name: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except (ValueError, TypeError):
-        raise BadRequest("INVALID_" + name.upper(), f"{name} must be a UUID") from None
+def parse_uuid(value: str | uuid.UUID | None, name: str) -> uuid.UUID:
+    """A UUID in its canonical hyphenated form (``UUID_PATTERN``), else 400 ``INVALID_<NAME>``."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str) or not _UUID_RE.fullmatch(value):
+        raise BadRequest("INVALID_" + name.upper(), f"{name} must be a UUID")
+    return uuid.UUID(value)
 
 
 def parse_list_params(
@@ -106,10 +146,10 @@ def parse_list_params(
         if not 1 <= size <= MAX_LIMIT:
             raise BadRequest("INVALID_LIMIT", f"limit must be between 1 and {MAX_LIMIT}")
     text = (q or "").strip()
-    if text and len(text) < 3:
-        raise BadRequest("QUERY_TOO_SHORT", "search needs at least 3 characters")
-    if len(text) > 200:
-        raise BadRequest("QUERY_TOO_LONG", "search is limited to 200 characters")
+    if text and len(text) < MIN_QUERY_CHARS:
+        raise BadRequest("QUERY_TOO_SHORT", f"search needs at least {MIN_QUERY_CHARS} characters")
+    if len(text) > MAX_QUERY_CHARS:
+        raise BadRequest("QUERY_TOO_LONG", f"search is limited to {MAX_QUERY_CHARS} characters")
     if channel and channel not in CHANNELS:
         raise BadRequest("INVALID_CHANNEL", f"channel must be one of: {', '.join(CHANNELS)}")
     tags: tuple[str, ...] = ()

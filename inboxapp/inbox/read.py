@@ -1,17 +1,22 @@
 """The inbox read path: access check, then a tenant-scoped Redis read-through cache in front of
-the queries. Used by the HTTP GET endpoints and by the Reflex inbox state alike.
+the queries. Used by the HTTP GET endpoints and by the Reflex inbox state alike. A cached entry
+is served only when it still matches its payload model (:mod:`inboxapp.inbox.payloads`).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic import BaseModel
 
 from inboxapp.cache.store import CacheStatus, get_cache
 from inboxapp.db.engine import user_session
 from inboxapp.inbox import queries
 from inboxapp.inbox.params import ListParams
+from inboxapp.inbox.payloads import ConversationPage, CountsPayload
 from inboxapp.inbox.queries import Access, require_access
 from inboxapp.observability.metrics import timed_read
 
@@ -33,15 +38,25 @@ def access_for(user_id: uuid.UUID, client_id: uuid.UUID) -> Access:
         return require_access(s, user_id, client_id)
 
 
-def _cached(
-    access: Access, kind: str, params: dict[str, Any], ttl_s: int, compute: Any
+def cached_read(
+    namespace: str,
+    access: Access,
+    kind: str,
+    params: dict[str, Any],
+    ttl_s: int,
+    compute: Callable[[], dict[str, Any]],
+    model: type[BaseModel],
 ) -> ReadResult:
+    """``compute()`` through the workspace's versioned cache; an entry that does not match
+    ``model`` is a miss (recomputed and overwritten)."""
     cache = get_cache()
-    version = cache.version(NAMESPACE, access.client_id)
+    version = cache.version(namespace, access.client_id)
     if version is None:
         return ReadResult(compute(), "bypass", access)
-    key = cache.key(NAMESPACE, access.client_id, version, access.user_id, access.role, kind, params)
-    result = cache.get_or_compute(key, ttl_s, compute)
+    key = cache.key(namespace, access.client_id, version, access.user_id, access.role, kind, params)
+    result = cache.get_or_compute(
+        key, ttl_s, compute, validate=model.model_validate, family=f"{namespace}:{kind}"
+    )
     return ReadResult(result.value, result.status, access)
 
 
@@ -69,7 +84,9 @@ def request_recompute(client_id: uuid.UUID) -> None:
 @timed_read(NAMESPACE, "counts")
 def counts(user_id: uuid.UUID, client_id: uuid.UUID) -> ReadResult:
     access = access_for(user_id, client_id)
-    return _cached(access, "counts", {}, COUNTS_TTL_S, lambda: counts_payload(access))
+    return cached_read(
+        NAMESPACE, access, "counts", {}, COUNTS_TTL_S, lambda: counts_payload(access), CountsPayload
+    )
 
 
 @timed_read(NAMESPACE, "list")
@@ -82,7 +99,10 @@ def conversations(user_id: uuid.UUID, client_id: uuid.UUID, params: ListParams) 
 
     if params.cursor is not None:
         return ReadResult(compute(), "bypass", access)
-    return _cached(access, "list", params.cache_fields(), FIRST_PAGE_TTL_S, compute)
+    fields = params.cache_fields()
+    return cached_read(
+        NAMESPACE, access, "list", fields, FIRST_PAGE_TTL_S, compute, ConversationPage
+    )
 
 
 @timed_read(NAMESPACE, "conversation")

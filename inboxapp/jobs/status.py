@@ -13,17 +13,21 @@ rate-limited warning, and after a short cool-down writes resume by themselves. T
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 import redis
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from inboxapp.cache.invalid import is_garbage_error, report_invalid
 from inboxapp.cache.store import get_cache
 from inboxapp.config import get_settings
 from inboxapp.logs import get_logger
+from inboxapp.payloads import Count, OneOf, Timestamp
 
 State = Literal["queued", "running", "succeeded", "failed", "retrying"]
 STATES: tuple[State, ...] = ("queued", "running", "succeeded", "failed", "retrying")
@@ -31,7 +35,11 @@ KEY_PREFIX = "jobs:v1:status"
 TTL_S = 30 * 86400
 COOLDOWN_S = 2.0
 WARN_EVERY_S = 30.0
-INT_FIELDS = frozenset({"attempts", "lastDurationMs", "queueDepth", "jobId", "nextRetryInMs"})
+FAMILY = "jobs:status"
+JOB_KIND_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+ERROR_CODE_PATTERN = "^(?:[A-Za-z_][A-Za-z0-9_.]{0,99})?$"
+"""What :func:`inboxapp.jobs.worker.error_code` writes (an app error code or a class name), or
+empty once a later run cleared it."""
 
 log = get_logger(__name__)
 
@@ -144,50 +152,109 @@ def write_status(client_id: str, job: str, **fields: Any) -> bool:
     return True
 
 
-def _decode(raw: dict[bytes, bytes]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in raw.items():
-        key, value = k.decode(), v.decode()
-        if key in INT_FIELDS:
-            try:
-                out[key] = int(value)
-            except ValueError:
-                out[key] = None
-        else:
-            out[key] = value
-    return out
+class StoredStatus(BaseModel):
+    """The status hash as :func:`write_status` writes it (Redis keeps every value as text, so
+    numbers are parsed; unknown fields are ignored and never served)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    state: Annotated[str, OneOf(STATES)] | None = None
+    attempts: Count | None = None
+    jobId: Count | None = None
+    queueDepth: Count | None = None
+    lastDurationMs: Count | None = None
+    nextRetryInMs: Count | None = None
+    lastErrorCode: Annotated[str, Field(pattern=ERROR_CODE_PATTERN)] | None = None
+    startedAt: Timestamp | None = None
+    lastSuccessAt: Timestamp | None = None
+    updatedAt: Timestamp | None = None
+
+
+def _decode(raw: dict[bytes, bytes]) -> dict[str, Any] | None:
+    """The stored fields, or None when the hash is garbage (reported; the caller deletes it)."""
+    try:
+        fields = {k.decode(): v.decode() for k, v in raw.items()}
+        return StoredStatus.model_validate(fields).model_dump(exclude_unset=True)
+    except UnicodeDecodeError:
+        report_invalid(FAMILY, "undecodable")
+    except ValidationError:
+        report_invalid(FAMILY, "wrong_shape")
+    return None
+
+
+def _valid_kinds(client: redis.Redis, cid: str, members: set[bytes]) -> list[str]:
+    """Job kind names from the kinds set; garbage members are reported and removed."""
+    names = {member: member.decode(errors="replace") for member in members}
+    garbage = [member for member, name in names.items() if not JOB_KIND_RE.fullmatch(name)]
+    if garbage:
+        report_invalid("jobs:kinds", "not_a_job_kind")
+        client.srem(kinds_key(cid), *garbage)
+    return sorted(name for member, name in names.items() if member not in garbage)
 
 
 def read_statuses(client_id: str) -> dict[str, dict[str, Any]] | None:
-    """Every job kind's status for one workspace; None when Redis is unavailable."""
+    """Every job kind's status for one workspace; None when Redis is unavailable.
+
+    A garbage hash (or a key of another type) counts as no status and is deleted: the next
+    status write recreates it, and the database keeps the truth about the queue meanwhile."""
     cid = valid_client_id(client_id)
     if cid is None:
         return {}
     if not get_settings().redis_url or not get_cache().available:
         return None
-    cache = get_cache()
+    client = get_cache().client
     try:
-        kinds = sorted(k.decode() for k in cast(set[bytes], cache.client.smembers(kinds_key(cid))))
-        pipe = cache.client.pipeline(transaction=False)
+        try:
+            members = cast(set[bytes], client.smembers(kinds_key(cid)))
+        except redis.ResponseError as exc:
+            if not is_garbage_error(exc):
+                raise
+            report_invalid("jobs:kinds", "wrong_type")
+            client.delete(kinds_key(cid))
+            members = set()
+        kinds = _valid_kinds(client, cid, members)
+        pipe = client.pipeline(transaction=False)
         for kind in kinds:
             pipe.hgetall(status_key(cid, kind))
-        rows = cast(list[dict[bytes, bytes]], pipe.execute())
+        rows = pipe.execute(raise_on_error=False)
+        out: dict[str, dict[str, Any]] = {}
+        for kind, row in zip(kinds, rows, strict=True):
+            decoded = _decoded_row(client, status_key(cid, kind), row)
+            if decoded:
+                out[kind] = decoded
     except redis.RedisError:
         return None
-    return {kind: _decode(row) for kind, row in zip(kinds, rows, strict=True) if row}
+    return out
 
 
 def read_status(client_id: str, job: str) -> dict[str, Any] | None:
-    """One status hash (empty dict when absent); None when Redis is unavailable."""
+    """One status hash (empty dict when absent or garbage); None when Redis is unavailable."""
     cid = valid_client_id(client_id)
     if cid is None or not get_settings().redis_url or not get_cache().available:
         return None
-    cache = get_cache()
+    client, key = get_cache().client, status_key(cid, job)
     try:
-        raw = cast(dict[bytes, bytes], cache.client.hgetall(status_key(cid, job)))
+        pipe = client.pipeline(transaction=False)
+        pipe.hgetall(key)
+        return _decoded_row(client, key, pipe.execute(raise_on_error=False)[0])
     except redis.RedisError:
         return None
-    return _decode(raw)
+
+
+def _decoded_row(client: redis.Redis, key: str, row: object) -> dict[str, Any]:
+    """One ``HGETALL`` answer (a reply or the error it raised) as status fields; garbage and
+    keys of another type are reported and deleted."""
+    if isinstance(row, Exception) and is_garbage_error(row):
+        report_invalid(FAMILY, "wrong_type")
+        client.delete(key)
+        return {}
+    if isinstance(row, Exception):
+        raise row
+    decoded = _decode(cast(dict[bytes, bytes], row))
+    if decoded is None:
+        client.delete(key)
+        return {}
+    return decoded
 
 
 # -- the status API payload ------------------------------------------------------------------

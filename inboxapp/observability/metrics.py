@@ -6,7 +6,7 @@ Instrumented code calls the small ``observe_*`` helpers (one line at each call s
 Recorded as they happen (this process):
 
 * ``inboxapp_http_request_duration_seconds{method,route,status}``: every HTTP request; ``route``
-  is the matched template (``/api/inbox/conversations/{lead_id}``), ``/api/unmatched`` for other
+  is the matched template (``/api/inbox/conversations/{leadId}``), ``/api/unmatched`` for other
   API paths and ``frontend`` for everything else (bounded label values); ``status`` is the class
   (``2xx``...).
 * ``inboxapp_inbox_fetch_seconds{endpoint,cache}`` / ``inboxapp_analytics_fetch_seconds{kind,
@@ -233,7 +233,15 @@ def _sample_job_counters() -> dict[str, int]:
     if not cache.available:
         raise ConnectionError("redis unavailable")
     raw: dict[bytes, bytes] = cache.client.hgetall(JOB_COUNTERS_KEY)  # type: ignore[assignment]
-    return {k.decode(): int(v) for k, v in raw.items()}
+    counters: dict[str, int] = {}
+    for field, value in raw.items():
+        if value.isdigit() and len(value) <= 18:
+            counters[field.decode(errors="replace")] = int(value)
+        else:  # one garbage field must not hide the others
+            from inboxapp.cache.invalid import report_invalid
+
+            report_invalid("metrics:job-runs", "not_a_counter")
+    return counters
 
 
 def _realtime_subscribers() -> int:
