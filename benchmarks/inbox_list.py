@@ -18,8 +18,8 @@ from sqlalchemy.dialects import postgresql
 
 from benchmarks.common import fmt, largest_workspace, p50, timed
 from inboxapp.db.engine import user_session
+from inboxapp.domain.categories import BY_FILTER
 from inboxapp.inbox import queries
-from inboxapp.inbox.categories import BY_FILTER
 from inboxapp.inbox.params import Cursor, ListParams
 
 DEEP = 10_000

@@ -150,7 +150,8 @@ def load_workspace(client_id: str) -> Workspace:
     import sqlalchemy as sa
 
     from inboxapp.db.engine import owner_session
-    from inboxapp.inbox.categories import ATTENTION_TAGS, EXCLUDED_STATUSES, L
+    from inboxapp.domain.categories import L
+    from inboxapp.domain.vocabulary import ATTENTION_TAGS, EXCLUDED_STATUSES
 
     with owner_session() as s:
         rows = s.execute(

@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from inboxapp.db.engine import owner_session
-from inboxapp.db.models import MEMBER_ROLES, Client, ClientMember, Role, User
+from inboxapp.db.models import Client, ClientMember, User
+from inboxapp.domain.roles import MEMBER_ROLES, Role
 
 MIN_PASSWORD_LENGTH = 8
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
@@ -232,7 +233,7 @@ _USERS_SQL = """
 SELECT id, email, "displayName", "disabledAt", "createdAt" FROM "User" ORDER BY "createdAt", email
 """
 _MEMBERSHIPS_SQL = """
-SELECT c."ownerUserId" AS "userId", c.id, c.name, 'OWNER' AS role, 0 AS o
+SELECT c."ownerUserId" AS "userId", c.id, c.name, CAST(:owner AS text) AS role, 0 AS o
   FROM "Client" c WHERE c."ownerUserId" IS NOT NULL
 UNION ALL
 SELECT m."userId", c.id, c.name, m.role, 1
@@ -253,7 +254,7 @@ def list_users() -> list[dict[str, Any]]:
     with owner_session() as s:
         conn = s.connection()
         users = conn.execute(sa.text(_USERS_SQL)).all()
-        rows = conn.execute(sa.text(_MEMBERSHIPS_SQL)).all()
+        rows = conn.execute(sa.text(_MEMBERSHIPS_SQL), {"owner": Role.OWNER.value}).all()
     memberships: dict[uuid.UUID, list[dict[str, str]]] = {}
     for user_id, client_id, client_name, role, _order in rows:
         memberships.setdefault(user_id, []).append(

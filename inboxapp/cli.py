@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from inboxapp.cli_args import positive_int
+from inboxapp.domain.roles import MEMBER_ROLES
 
-ROLES = ("ADMIN", "INBOX_MANAGER", "SETTER", "CLIENT_PORTAL")
-"""For help texts only (keeps ``--help`` fast); validation uses ``inboxapp.db.models``."""
+ROLES = tuple(role.value for role in MEMBER_ROLES)
+"""For help texts (validation is the admin functions')."""
 
 
 class CliError(Exception):
@@ -82,7 +83,7 @@ def cmd_workspaces_list(args: argparse.Namespace) -> int:
 
     rows = list_workspaces()
     text = _table(
-        ("ID", "NAME", "OWNER", "TIMEZONE", "MEMBERS", "LEADS"),
+        ("ID", "NAME", "OWNER EMAIL", "TIMEZONE", "MEMBERS", "LEADS"),
         [
             (w["id"], w["name"], w["ownerEmail"], w["timezone"], w["members"], w["leads"])
             for w in rows

@@ -35,9 +35,10 @@ import sqlalchemy as sa
 
 from inboxapp.cli_args import positive_float, workspace_id
 from inboxapp.db.engine import owner_session
+from inboxapp.domain.categories import L, M
+from inboxapp.domain.vocabulary import SENTIMENT_TAGS
 from inboxapp.errors import AppError, BadRequest, NotFound
 from inboxapp.inbox import actions
-from inboxapp.inbox.categories import SENTIMENT_TAGS, L, M
 from inboxapp.inbox.hooks import workspace_changed
 from inboxapp.inbox.rollups import RECOMPUTE_LEAD_ROLLUPS
 from inboxapp.seed import REPLY_BODIES, REPLY_TAG_WEIGHTS

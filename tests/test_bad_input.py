@@ -19,7 +19,7 @@ from inboxapp.analytics.queries import BOOLEANS, PARTS, SORT_KEYS
 from inboxapp.analytics.windows import WINDOW_KEYS
 from inboxapp.api.app import create_api
 from inboxapp.api.params import CONTROL_CHARS, SEARCH_PATTERN, SPACE_CHARS
-from inboxapp.inbox.categories import BY_FILTER
+from inboxapp.domain.categories import BY_FILTER
 from inboxapp.inbox.params import CHANNELS, SCORES
 from tests import factories as f
 

@@ -21,8 +21,8 @@ from inboxapp.counts.recompute import (
     verify_workspace,
 )
 from inboxapp.db.engine import owner_session, user_session
+from inboxapp.domain.vocabulary import ATTENTION_TAGS
 from inboxapp.inbox import queries
-from inboxapp.inbox.categories import ATTENTION_TAGS
 from tests import factories as f
 
 NOW = datetime.now(UTC)

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from inboxapp.domain.categories import BY_FILTER
+from inboxapp.domain.vocabulary import ATTENTION_TAGS, SENTIMENT_TAGS
 from inboxapp.errors import BadRequest, Forbidden, NotFound
 from inboxapp.inbox import queries
-from inboxapp.inbox.categories import ATTENTION_TAGS, BY_FILTER, SENTIMENT_TAGS
 from inboxapp.inbox.params import Cursor, parse_list_params
 from tests import factories as f
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inboxapp.inbox.categories import BY_FILTER, COUNT_KEYS
+from inboxapp.domain.categories import BY_FILTER, COUNT_KEYS
 from inboxapp.inbox.params import parse_list_params
 from inboxapp.state import inbox as ui
 

@@ -1,6 +1,6 @@
 """Analytics reads. Every function takes a ``user_session`` (row level security decides what the
 caller sees: a SETTER only gets rows of their own assignee dimension / their own leads) plus the
-caller's :class:`~inboxapp.inbox.queries.Access`; the explicit setter filters only help the
+caller's :class:`~inboxapp.domain.access.Access`; the explicit setter filters only help the
 planner. Overview, campaigns, setters and response timing read the rollup tables; CRM rows read
 ``Lead`` (keyset pages); :func:`raw_overview_core` is the scan-everything baseline.
 """
@@ -33,10 +33,12 @@ from inboxapp.analytics.models import (
 from inboxapp.analytics.rollup import bucket_labels, compute_rows, hist_quantile
 from inboxapp.analytics.windows import Window, WindowSpec
 from inboxapp.db.models import Campaign, ClientMember
+from inboxapp.domain.access import Access
+from inboxapp.domain.categories import L
+from inboxapp.domain.roles import Role
+from inboxapp.domain.vocabulary import LEAD_STATUSES, SENTIMENT_TAGS
 from inboxapp.errors import BadRequest
-from inboxapp.inbox.categories import LEAD_STATUSES, SENTIMENT_TAGS, L
 from inboxapp.inbox.params import BAD_CURSOR, aware_datetime, decode_cursor, parse_uuid
-from inboxapp.inbox.queries import Access
 
 PARTS = ("core", "breakdowns", "all")
 CAMPAIGN: sa.Table = Campaign.__table__  # type: ignore[attr-defined]
@@ -115,7 +117,7 @@ def freshness(session: Session, access: Access, window: Window) -> dict[str, Any
 def envelope(access: Access, window: Window, **data: Any) -> dict[str, Any]:
     return {
         "clientId": str(access.client_id),
-        "scope": access.scope,
+        "scope": access.scope.kind,
         **window.to_json(),
         **data,
         "computedAt": datetime.now(UTC).isoformat(),
@@ -322,7 +324,7 @@ def setters(session: Session, access: Access, window: Window) -> dict[str, Any]:
         ids = set(rows) | set(
             session.execute(
                 sa.select(MEMBER.c.userId).where(
-                    MEMBER.c.clientId == access.client_id, MEMBER.c.role == "SETTER"
+                    MEMBER.c.clientId == access.client_id, MEMBER.c.role == Role.SETTER.value
                 )
             ).scalars()
         )
@@ -624,7 +626,7 @@ def crm_rows(
     ]
     body: dict[str, Any] = {
         "clientId": str(access.client_id),
-        "scope": access.scope,
+        "scope": access.scope.kind,
         "sort": params.sort,
         "items": items,
         "nextCursor": next_cursor,

@@ -40,7 +40,8 @@ from inboxapp.analytics.queries import CrmParams
 from inboxapp.analytics.rollup import NAMESPACE, workspace_timezone
 from inboxapp.analytics.windows import Window, WindowSpec, resolve
 from inboxapp.db.engine import user_session
-from inboxapp.inbox.queries import Access, require_access
+from inboxapp.domain.access import Access
+from inboxapp.inbox.queries import require_access
 from inboxapp.inbox.read import ReadResult, cached_read
 from inboxapp.logs import get_logger
 from inboxapp.observability.metrics import timed_read

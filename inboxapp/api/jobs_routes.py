@@ -10,10 +10,10 @@ from inboxapp.api.contract import errors
 from inboxapp.api.deps import CurrentUser
 from inboxapp.api.params import ClientId
 from inboxapp.inbox.params import parse_uuid
-from inboxapp.jobs.overview import ADMIN_ROLES, job_status_for
+from inboxapp.jobs.overview import job_status_for
 from inboxapp.jobs.payloads import JobStatusPayload
 
-__all__ = ["ADMIN_ROLES", "job_status_for", "jobs_status", "router"]
+__all__ = ["job_status_for", "jobs_status", "router"]
 
 router = APIRouter(tags=["jobs"])
 

@@ -18,8 +18,9 @@ from fastapi import Path, Query
 
 from inboxapp.analytics import queries as analytics
 from inboxapp.analytics.windows import WINDOW_KEYS
+from inboxapp.domain.categories import BY_FILTER
+from inboxapp.domain.vocabulary import LEAD_STATUSES, SENTIMENT_TAGS
 from inboxapp.inbox import params as inbox
-from inboxapp.inbox.categories import BY_FILTER, LEAD_STATUSES, SENTIMENT_TAGS
 from inboxapp.payloads import DATE_PATTERN, UUID_PATTERN, OneOf
 
 CONTROL_CHARS = "\\x00-\\x1f\\x7f-\\x9f"

@@ -29,7 +29,7 @@ from inboxapp.components.analytics_common import (
     tooltip,
 )
 from inboxapp.components.testids import testid
-from inboxapp.inbox.categories import LEAD_STATUSES
+from inboxapp.domain.vocabulary import LEAD_STATUSES
 from inboxapp.state.analytics import CRM_SORTS, AnalyticsState, status_label
 
 S: Any = AnalyticsState

@@ -23,7 +23,7 @@ from inboxapp.components.inbox_styles import (
     small_select_style,
 )
 from inboxapp.components.testids import testid
-from inboxapp.inbox.categories import LEAD_STATUSES, SENTIMENT_TAGS
+from inboxapp.domain.vocabulary import LEAD_STATUSES, SENTIMENT_TAGS
 from inboxapp.state.inbox import SNOOZE_PRESETS, InboxState, status_label
 
 # At runtime InboxState's attributes are Vars and EventHandlers (``.length()``, ``.contains()``,

@@ -12,7 +12,7 @@ from reflex.vars import ObjectVar
 from inboxapp import styles
 from inboxapp.components.inbox_styles import small_select_style
 from inboxapp.components.testids import testid
-from inboxapp.inbox.categories import SENTIMENT_TAGS
+from inboxapp.domain.vocabulary import SENTIMENT_TAGS
 from inboxapp.state.inbox import CHANNEL_OPTIONS, SCORE_OPTIONS, InboxState
 
 # At runtime InboxState's attributes are Vars and EventHandlers (``.length()``, ``.contains()``,

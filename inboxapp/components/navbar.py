@@ -9,19 +9,13 @@ from inboxapp.components.brand import brand
 from inboxapp.components.testids import testid
 from inboxapp.components.user_menu import user_menu
 from inboxapp.components.workspace_switcher import workspace_switcher
-from inboxapp.state.workspace import ROLE_LABELS, WorkspaceState
+from inboxapp.state.workspace import WorkspaceState
 
 
 def jobs_link() -> rx.Component:
-    """The "Jobs" link, for owners and admins of the active workspace (the page checks too).
-
-    ``active_role`` holds the role's label; labels map one-to-one to roles.
-    """
-    is_admin = (WorkspaceState.active_role == ROLE_LABELS["OWNER"]) | (
-        WorkspaceState.active_role == ROLE_LABELS["ADMIN"]
-    )
+    """The "Jobs" link, for owners and admins of the active workspace (the page checks too)."""
     return rx.cond(
-        is_admin & (WorkspaceState.active_id != ""),
+        WorkspaceState.can_admin & (WorkspaceState.active_id != ""),
         rx.link(
             rx.hstack(rx.icon("activity", size=14), rx.text("Jobs"), align="center", spacing="1"),
             href=f"/jobs?clientId={WorkspaceState.active_id}",

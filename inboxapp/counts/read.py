@@ -8,13 +8,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from inboxapp.counts.recompute import DIRTY, STORED_KEYS, C
-from inboxapp.inbox.categories import finish_counts
-from inboxapp.inbox.queries import GLOBAL_SCOPE, Access
+from inboxapp.domain.access import Access
+from inboxapp.domain.categories import finish_counts
 
 
 def read_materialized(session: Session, access: Access) -> dict[str, Any] | None:
     """The caller's counts row (global, or their own for a setter); None when missing."""
-    scope = access.user_id if access.is_setter else GLOBAL_SCOPE
+    scope = access.scope.row_id
     row = session.execute(
         sa.select(C, DIRTY.c.dirtySeq)
         .select_from(C.outerjoin(DIRTY, DIRTY.c.clientId == C.c.clientId))

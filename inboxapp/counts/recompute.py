@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from inboxapp.db.engine import owner_session
 from inboxapp.db.models import InboxCounts, InboxCountsDirty
-from inboxapp.inbox import categories as cat
-from inboxapp.inbox.categories import L
+from inboxapp.domain import categories as cat
+from inboxapp.domain.categories import L
+from inboxapp.domain.scope import GLOBAL_ROW_ID
 from inboxapp.inbox.hooks import bump_cache_versions
-from inboxapp.inbox.queries import GLOBAL_SCOPE
 
 C: sa.Table = InboxCounts.__table__  # type: ignore[attr-defined]
 DIRTY: sa.Table = InboxCountsDirty.__table__  # type: ignore[attr-defined]
@@ -49,7 +49,7 @@ def compute_rows(session: Session, client_id: uuid.UUID) -> dict[uuid.UUID, dict
         .group_by(assignee)
     )
     total = dict.fromkeys(STORED_KEYS, 0)
-    rows: dict[uuid.UUID, dict[str, int]] = {GLOBAL_SCOPE: total}
+    rows: dict[uuid.UUID, dict[str, int]] = {GLOBAL_ROW_ID: total}
     for r in session.execute(stmt):
         values = {k: int(getattr(r, k)) for k in STORED_KEYS}
         for k, v in values.items():

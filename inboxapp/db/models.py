@@ -5,7 +5,6 @@ camelCase columns) so the schema is compatible with Supabase Realtime filters su
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 from typing import Any
@@ -46,26 +45,6 @@ def _ts(*, nullable: bool = True, server_now: bool = False) -> Any:
             server_default=NOW if server_now else None,
         ),
     )
-
-
-class Role(enum.StrEnum):
-    """Member roles; OWNER is derived from ``Client.ownerUserId``, never stored."""
-
-    OWNER = "OWNER"
-    ADMIN = "ADMIN"
-    INBOX_MANAGER = "INBOX_MANAGER"
-    SETTER = "SETTER"
-    CLIENT_PORTAL = "CLIENT_PORTAL"
-
-
-ROLE_RANK: dict[Role, int] = {
-    Role.OWNER: 4,
-    Role.ADMIN: 4,
-    Role.INBOX_MANAGER: 3,
-    Role.SETTER: 1,
-    Role.CLIENT_PORTAL: 0,
-}
-MEMBER_ROLES = (Role.ADMIN, Role.INBOX_MANAGER, Role.SETTER, Role.CLIENT_PORTAL)
 
 
 class User(SQLModel, table=True):

@@ -17,17 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from inboxapp.db.engine import user_session
+from inboxapp.domain.access import Access
+from inboxapp.domain.categories import D, L, M
+from inboxapp.domain.vocabulary import LEAD_STATUSES, POSITIVE_TAGS, SENTIMENT_TAGS
 from inboxapp.errors import BadRequest, Forbidden, NotFound, reject_nul
-from inboxapp.inbox.categories import (
-    LEAD_STATUSES,
-    POSITIVE_TAGS,
-    SENTIMENT_TAGS,
-    D,
-    L,
-    M,
-)
 from inboxapp.inbox.hooks import workspace_changed
-from inboxapp.inbox.queries import Access, require_access
+from inboxapp.inbox.queries import require_access
 from inboxapp.inbox.rollups import RECOMPUTE_LEAD_ROLLUPS
 
 MAX_BODY = 10_000

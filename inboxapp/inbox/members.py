@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from inboxapp.db.engine import user_session
 from inboxapp.db.models import Campaign, ClientMember, User
+from inboxapp.domain.roles import Role
 from inboxapp.inbox.queries import require_access
 
 CM: sa.Table = ClientMember.__table__  # type: ignore[attr-defined]
@@ -25,7 +26,7 @@ def workspace_setters(user_id: uuid.UUID, client_id: uuid.UUID) -> list[dict[str
         rows = s.execute(
             sa.select(U.c.id, U.c.displayName, U.c.email)
             .select_from(CM.join(U, U.c.id == CM.c.userId))
-            .where(CM.c.clientId == client_id, CM.c.role == "SETTER")
+            .where(CM.c.clientId == client_id, CM.c.role == Role.SETTER.value)
             .distinct()
             .order_by(U.c.displayName, U.c.id)
         ).all()

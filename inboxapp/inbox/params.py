@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from inboxapp.domain.categories import BY_FILTER
+from inboxapp.domain.vocabulary import SENTIMENT_TAGS
 from inboxapp.errors import BadRequest, reject_nul
-from inboxapp.inbox.categories import BY_FILTER, SENTIMENT_TAGS
 from inboxapp.payloads import UUID_PATTERN
 
 DEFAULT_LIMIT = 50

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from inboxapp.db.models import Role
+from inboxapp.domain.roles import Role
 from inboxapp.payloads import Count, Id, Payload, Timestamp
 
 Scope = Literal["global", "setter"]

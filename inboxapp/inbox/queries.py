@@ -6,7 +6,6 @@ caller sees; the explicit setter filter only helps the planner pick the assignee
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,15 +13,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from inboxapp.db.engine import user_session
+from inboxapp.domain import categories as cat
+from inboxapp.domain.access import Access
+from inboxapp.domain.categories import D, L, M
 from inboxapp.errors import Forbidden, NotFound
-from inboxapp.inbox import categories as cat
-from inboxapp.inbox.categories import D, L, M
 from inboxapp.inbox.params import Cursor, ListParams, is_full_email
 
 NOT_A_MEMBER = "NOT_A_MEMBER"
 """The error code of a read or write in a workspace the caller cannot open (any more)."""
-GLOBAL_SCOPE = uuid.UUID(int=0)
-"""Sentinel scope id of the workspace-wide counts row."""
 
 LIST_COLUMNS = (
     L.c.id,
@@ -41,33 +39,6 @@ LIST_COLUMNS = (
     L.c.campaignId,
     L.c.updatedAt,
 )
-
-
-@dataclass(frozen=True)
-class Access:
-    """The caller's effective role in one workspace."""
-
-    user_id: uuid.UUID
-    client_id: uuid.UUID
-    role: str
-
-    @property
-    def is_setter(self) -> bool:
-        return self.role == "SETTER"
-
-    @property
-    def scope(self) -> str:
-        return "setter" if self.is_setter else "global"
-
-    @property
-    def can_manage(self) -> bool:
-        """OWNER, ADMIN and INBOX_MANAGER may assign leads."""
-        return self.role in ("OWNER", "ADMIN", "INBOX_MANAGER")
-
-    @property
-    def can_write(self) -> bool:
-        """Everyone but CLIENT_PORTAL may reply and change leads (RLS enforces the same)."""
-        return self.role != "CLIENT_PORTAL"
 
 
 def workspace_role(session: Session, client_id: uuid.UUID) -> str | None:
@@ -225,7 +196,7 @@ def list_conversations(
 def live_payload(session: Session, access: Access) -> dict[str, Any]:
     return {
         "clientId": str(access.client_id),
-        "scope": access.scope,
+        "scope": access.scope.kind,
         "counts": fetch_live_counts(session, access),
         "computedAt": datetime.now(UTC).isoformat(),
         "source": "live",

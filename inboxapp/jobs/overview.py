@@ -14,8 +14,6 @@ from inboxapp.errors import BadRequest, Forbidden
 from inboxapp.inbox.read import access_for
 from inboxapp.jobs.status import workspace_job_status
 
-ADMIN_ROLES = ("OWNER", "ADMIN")
-
 
 def job_status_for(user_id: str, client_id: str) -> dict[str, Any]:
     """:func:`~inboxapp.jobs.status.workspace_job_status` for an owner or admin of the workspace.
@@ -28,6 +26,6 @@ def job_status_for(user_id: str, client_id: str) -> dict[str, Any]:
     except ValueError:
         raise BadRequest("INVALID_CLIENTID", "clientId must be a UUID") from None
     access = access_for(uuid.UUID(user_id), cid)  # Forbidden NOT_A_MEMBER for non-members
-    if access.role not in ADMIN_ROLES:
+    if not access.can_admin:
         raise Forbidden("ADMIN_REQUIRED", "only workspace owners and admins can see job status")
     return workspace_job_status(str(cid))

@@ -34,7 +34,7 @@ def workspace_header() -> rx.Component:
             ),
             rx.badge(
                 rx.icon("shield_check", size=12),
-                WorkspaceState.active_role,
+                WorkspaceState.active_role_label,
                 variant="soft",
                 size="1",
                 radius="full",

@@ -34,6 +34,7 @@ from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from inboxapp.domain.scope import GLOBAL_KEY, Scope
 from inboxapp.logs import get_logger
 from inboxapp.observability.metrics import observe_realtime_delivery
 
@@ -43,7 +44,7 @@ from .feed import ChangeFeed, FeedEvent, Op
 log = get_logger(__name__)
 
 T = TypeVar("T")
-GLOBAL = "global"
+GLOBAL = GLOBAL_KEY
 MANY_SUBSCRIBERS = 20
 """From this many subscribers of one workspace in a process, live updates count exactly (see
 ``inboxapp.state.live``) and ``COUNTS`` events are paced (:attr:`Hub.counts_pace`)."""
@@ -127,7 +128,7 @@ class _Decided:
 
 
 def _scope(role: str, user_id: uuid.UUID) -> str:
-    return str(user_id) if role == "SETTER" else GLOBAL
+    return Scope.of(role, user_id).key
 
 
 class Hub:

@@ -37,6 +37,7 @@ from typing import Any
 
 from inboxapp.auth.service import AuthError, authenticate, verify_access_token
 from inboxapp.config import get_settings, libpq_url
+from inboxapp.domain.scope import Scope
 from inboxapp.errors import BadRequest, Forbidden
 from inboxapp.logs import get_logger
 
@@ -129,7 +130,7 @@ class Subscription:
     @property
     def scope(self) -> str:
         """``global``, or the setter's own user id (what the user's inbox is scoped to)."""
-        return str(self.user_id) if self.role == "SETTER" else "global"
+        return Scope.of(self.role, self.user_id).key
 
     @property
     def pending(self) -> bool:

@@ -22,13 +22,14 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from inboxapp.db.engine import owner_session, user_session
+from inboxapp.domain.roles import Role
 
 ACCESS_SQL = sa.text(
     """
     WITH roles AS (
       SELECT s.uid, (array_agg(s.role ORDER BY app.role_rank(s.role) DESC))[1] AS role
       FROM (
-        SELECT c."ownerUserId" AS uid, 'OWNER'::text AS role FROM public."Client" c
+        SELECT c."ownerUserId" AS uid, CAST(:owner AS text) AS role FROM public."Client" c
           WHERE c.id = :client AND c."ownerUserId" = ANY(CAST(:users AS uuid[]))
         UNION ALL
         SELECT m."userId", m.role FROM public."ClientMember" m
@@ -69,7 +70,12 @@ def subscriber_access(
     with owner_session() as s:
         rows = s.execute(
             ACCESS_SQL,
-            {"client": client_id, "users": list(user_ids), "families": list(session_ids)},
+            {
+                "client": client_id,
+                "users": list(user_ids),
+                "families": list(session_ids),
+                "owner": Role.OWNER.value,
+            },
         ).all()
     roles = {r.id: r.role for r in rows if r.kind == "role"}
     live = frozenset(r.id for r in rows if r.kind == "session")

@@ -19,7 +19,8 @@ from psycopg.types.json import Jsonb
 
 from inboxapp.auth.passwords import hash_password
 from inboxapp.config import get_settings, libpq_url
-from inboxapp.db.models import ROLE_RANK, Role
+from inboxapp.domain.roles import RANK as ROLE_RANK
+from inboxapp.domain.roles import Role
 from inboxapp.seed import SEED_NAMESPACE, LeadFactory, WorkspacePlan, copy_blocks
 
 LEADS_PER_WORKSPACE = 1000

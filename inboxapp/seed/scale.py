@@ -22,6 +22,8 @@ from psycopg.types.json import Jsonb
 
 from inboxapp.auth.passwords import hash_password
 from inboxapp.config import get_settings, libpq_url
+from inboxapp.domain import roles
+from inboxapp.domain.roles import Capability, Role
 from inboxapp.seed import (
     FIRST_NAMES,
     LAST_NAMES,
@@ -192,9 +194,13 @@ def _create_workspace(
     name = f"Scale {leads} #{run}" + (f" ({w + 1}/{workspaces})" if workspaces > 1 else "")
     domain = f"scale-{leads}-{run}" + (f"-w{w + 1}" if workspaces > 1 else "") + ".test"
     n_setters = 5 + int(rng.random() * 6)
-    people = [("owner", None), ("admin", "ADMIN"), ("manager", "INBOX_MANAGER")]
-    people += [(f"setter{i}", "SETTER") for i in range(1, n_setters + 1)]
-    people.append(("client", "CLIENT_PORTAL"))
+    people: list[tuple[str, Role | None]] = [
+        ("owner", None),
+        ("admin", Role.ADMIN),
+        ("manager", Role.INBOX_MANAGER),
+    ]
+    people += [(f"setter{i}", Role.SETTER) for i in range(1, n_setters + 1)]
+    people.append(("client", Role.CLIENT_PORTAL))
     users = [
         (
             uuid.uuid4(),
@@ -217,7 +223,7 @@ def _create_workspace(
         )
         cur.executemany(
             'INSERT INTO "ClientMember" ("clientId", "userId", role) VALUES (%s, %s, %s)',
-            [(client_id, uid, role) for uid, _, _, role in users if role],
+            [(client_id, uid, str(role)) for uid, _, _, role in users if role],
         )
         campaigns = [(uuid.uuid4(), n, ch) for n, ch in CAMPAIGNS]
         cur.executemany(
@@ -230,8 +236,8 @@ def _create_workspace(
     plan = WorkspacePlan(
         client_id=str(client_id),
         campaigns=[(str(cid), ch) for cid, _, ch in campaigns],
-        setters=[str(u[0]) for u in users if u[3] == "SETTER"],
-        repliers=[str(u[0]) for u in users if u[3] in (None, "ADMIN", "INBOX_MANAGER")],
+        setters=[str(u[0]) for u in users if u[3] == Role.SETTER],
+        repliers=[str(u[0]) for u in users if u[3] is None or roles.can(u[3], Capability.MANAGE)],
         anchor=anchor,
     )
     info = {"id": str(client_id), "name": name, "ownerEmail": users[0][1]}

@@ -44,9 +44,10 @@ import reflex as rx
 from inboxapp.analytics import queries, read
 from inboxapp.analytics.windows import CUSTOM, DEFAULT_WINDOW, PRESETS, WindowSpec, parse_window
 from inboxapp.db.engine import user_session
+from inboxapp.domain.roles import Role
+from inboxapp.domain.vocabulary import LEAD_STATUSES
 from inboxapp.errors import AppError
 from inboxapp.flags import ANALYTICS_READ_API, read_flag
-from inboxapp.inbox.categories import LEAD_STATUSES
 from inboxapp.logs import get_logger
 from inboxapp.state.auth import on_logout
 from inboxapp.state.workspace import CLIENT_PARAM, WorkspaceState
@@ -806,7 +807,7 @@ class AnalyticsState(WorkspaceState):
     # ------------------------------------------------------------------ computed
     @rx.var
     def is_setter(self) -> bool:
-        return self.an_role == "SETTER"
+        return self.an_role == Role.SETTER
 
     @rx.var
     def shown_here(self) -> bool:

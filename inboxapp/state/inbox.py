@@ -33,10 +33,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import reflex as rx
 
 from inboxapp.auth.tokens import AuthError
+from inboxapp.domain import roles
+from inboxapp.domain.categories import CATEGORIES, COUNT_KEYS
+from inboxapp.domain.roles import Capability, Role
+from inboxapp.domain.vocabulary import LEAD_STATUSES, SENTIMENT_TAGS
 from inboxapp.errors import AppError
 from inboxapp.flags import INBOX_READ_API, read_flag
 from inboxapp.inbox import actions, members, queries, read
-from inboxapp.inbox.categories import CATEGORIES, COUNT_KEYS, LEAD_STATUSES, SENTIMENT_TAGS
 from inboxapp.inbox.params import CHANNELS, DEFAULT_LIMIT, SCORES, parse_list_params
 from inboxapp.inbox.queries import NOT_A_MEMBER
 from inboxapp.logs import get_logger
@@ -58,8 +61,6 @@ COUNTS_STALE_RETRIES = 4
 LIVE_EXACT_COUNTS_MAX = 20_000
 """Largest scope (leads) whose counts a live update computes exactly while the materialized
 row is stale: the live query takes ~30 ms at 10,000 leads and ~1.7 s at a million."""
-MANAGER_ROLES = ("OWNER", "ADMIN", "INBOX_MANAGER")
-READ_ONLY_ROLE = "CLIENT_PORTAL"
 
 MSG_LIST_FAILED = "We couldn't load conversations. Check your connection and try again."
 MSG_COUNTS_FAILED = "Counts are unavailable right now."
@@ -699,15 +700,15 @@ class InboxState(WorkspaceState):
     # ------------------------------------------------------------------ computed
     @rx.var
     def can_write(self) -> bool:
-        return self.role not in ("", READ_ONLY_ROLE)
+        return roles.can(self.role, Capability.WRITE)
 
     @rx.var
     def can_manage(self) -> bool:
-        return self.role in MANAGER_ROLES
+        return roles.can(self.role, Capability.MANAGE)
 
     @rx.var
     def is_setter(self) -> bool:
-        return self.role == "SETTER"
+        return self.role == Role.SETTER
 
     @rx.var
     def filters_active(self) -> bool:
@@ -1002,7 +1003,7 @@ class InboxState(WorkspaceState):
                 return
             request = next(_REQUESTS)
             self._lookups_request = request
-            with_setters = self.role in MANAGER_ROLES
+            with_setters = roles.can(self.role, Capability.MANAGE)
         result: tuple[list[dict[str, str]], list[dict[str, str]]] | None = None
         try:
             result = await asyncio.to_thread(fetch_lookups, user, client, with_setters)
@@ -1466,7 +1467,7 @@ class InboxState(WorkspaceState):
         async with self:
             if self.busy or not self.selected_id or not self.inbox_client:
                 return []
-            if self.role == READ_ONLY_ROLE:
+            if not roles.can(self.role, Capability.WRITE):
                 self._put("action_error", MSG_READ_ONLY)
                 return []
             client, lead_id = self.inbox_client, self.selected_id
@@ -1609,7 +1610,7 @@ class InboxState(WorkspaceState):
 
     @rx.event
     def start_edit_draft(self) -> None:
-        if not self.draft or self.role == READ_ONLY_ROLE:
+        if not self.draft or not roles.can(self.role, Capability.WRITE):
             return
         self._put("draft_text", self.draft.get("body", ""))
         self._put("editing_draft", True)

@@ -36,8 +36,10 @@ from typing import Any
 
 import reflex as rx
 
+from inboxapp.domain import roles
+from inboxapp.domain.roles import Capability
 from inboxapp.errors import AppError, Forbidden
-from inboxapp.jobs.overview import ADMIN_ROLES, job_status_for
+from inboxapp.jobs.overview import job_status_for
 from inboxapp.logs import get_logger
 from inboxapp.state.workspace import WorkspaceState
 
@@ -294,7 +296,7 @@ class JobsState(WorkspaceState):
             return None
         if client != self.jobs_client or user != self._jobs_user:
             self._reset_jobs(client, user)
-        if self._jobs_role() not in ADMIN_ROLES:
+        if not roles.can(self._jobs_role(), Capability.ADMIN):
             # The role comes from the server (me()); the poller re-checks it in the database
             # on every refresh, so a promoted member gets in after a reload.
             self._put("jobs_forbidden", True)

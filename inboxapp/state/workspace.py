@@ -23,6 +23,8 @@ import reflex as rx
 from inboxapp.auth import service as auth_service
 from inboxapp.auth import sessions
 from inboxapp.auth.tokens import AuthError
+from inboxapp.domain import roles
+from inboxapp.domain.roles import Capability
 from inboxapp.logs import get_logger
 from inboxapp.state.auth import HOME_ROUTE, LOGIN_ROUTE, AuthState
 
@@ -32,14 +34,6 @@ CLIENT_PARAM = "clientId"
 
 # Request numbers are unique per process, so a reset state never reuses one.
 _REQUEST_NUMBERS = itertools.count(1)
-
-ROLE_LABELS = {
-    "OWNER": "Owner",
-    "ADMIN": "Admin",
-    "INBOX_MANAGER": "Inbox manager",
-    "SETTER": "Setter",
-    "CLIENT_PORTAL": "Client portal",
-}
 
 # Route -> event to run once ``fetch_workspaces`` has settled the active workspace there.
 _READY_EVENTS: dict[str, Any] = {}
@@ -61,10 +55,6 @@ def on_workspace_ready(route: str, event: Any) -> None:
     _READY_EVENTS[_route_key(route)] = event
 
 
-def role_label(role: str) -> str:
-    return ROLE_LABELS.get(role, role.replace("_", " ").capitalize())
-
-
 def _field(item: Any, name: str) -> str:
     value = item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
     return "" if value is None else str(value)
@@ -80,7 +70,7 @@ def workspace_rows(workspaces: Any) -> list[dict[str, str]]:
                 "id": _field(item, "id"),
                 "name": _field(item, "name") or "Untitled workspace",
                 "role": role,
-                "role_label": role_label(role),
+                "role_label": roles.label(role),
             }
         )
     return rows
@@ -93,6 +83,7 @@ class WorkspaceState(AuthState):
     active_id: str = ""
     active_name: str = ""
     active_role: str = ""
+    """The role key (``OWNER``, ``SETTER``, ...) in the active workspace."""
     notice: str = ""
     load_error: str = ""
     loading: bool = True
@@ -122,7 +113,7 @@ class WorkspaceState(AuthState):
             self.workspaces = rows
 
     def _set_active(self, row: Mapping[str, str] | None) -> None:
-        values = ("", "", "") if row is None else (row["id"], row["name"], row["role_label"])
+        values = ("", "", "") if row is None else (row["id"], row["name"], row["role"])
         if self.active_id != values[0]:
             self.active_id = values[0]
         if self.active_name != values[1]:
@@ -144,6 +135,15 @@ class WorkspaceState(AuthState):
         self._notice_for = ""
 
     # ------------------------------------------------------------------ computed
+    @rx.var
+    def active_role_label(self) -> str:
+        return roles.label(self.active_role)
+
+    @rx.var
+    def can_admin(self) -> bool:
+        """Owner or admin of the active workspace (pages check again on the server)."""
+        return roles.can(self.active_role, Capability.ADMIN)
+
     @rx.var
     def has_workspaces(self) -> bool:
         return len(self.workspaces) > 0

@@ -48,6 +48,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from inboxapp.domain.roles import Role
 from inboxapp.processes import reflex_env, stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -274,7 +275,7 @@ def stress_user(demo: dict[str, Any]) -> tuple[str, str]:
         chosen = max(users, key=lambda u: len(u.get("roles", {})))
     roles: dict[str, str] = chosen.get("roles", {})
     # Simulated traffic goes to a workspace where the user sees everything (not a setter one).
-    workspace = next((cid for cid, r in roles.items() if r != "SETTER"), next(iter(roles)))
+    workspace = next((cid for cid, r in roles.items() if r != Role.SETTER), next(iter(roles)))
     return str(chosen["email"]), workspace
 
 

@@ -1,4 +1,4 @@
-"""The one canonical definition of every inbox category (see docs: inbox-semantics.md).
+"""The one canonical definition of every inbox category (docs/inbox-semantics.md).
 
 Each category is a SQL boolean expression over the ``Lead`` table. The conversation list uses
 it as a WHERE clause, the live counts as ``COUNT(*) FILTER (WHERE ...)``, and the materialized
@@ -15,49 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from inboxapp.db.models import AIDraft, Lead, Message
+from inboxapp.domain.vocabulary import ATTENTION_TAGS, EXCLUDED_STATUSES
 
 L: sa.Table = Lead.__table__  # type: ignore[attr-defined]
 M: sa.Table = Message.__table__  # type: ignore[attr-defined]
 D: sa.Table = AIDraft.__table__  # type: ignore[attr-defined]
 
-ATTENTION_TAGS = (
-    "Meeting Booked",
-    "Meeting Requested",
-    "Call Requested",
-    "Information Requested",
-    "Positive",
-    "Interested",
-    "Follow Up",
-)
-POSITIVE_TAGS = ("Meeting Requested", "Call Requested", "Information Requested", "Interested")
-"""Sentiments that trigger round-robin assignment when a lead first turns positive."""
-SENTIMENT_TAGS = (
-    "New",
-    "Meeting Booked",
-    "Meeting Requested",
-    "Call Requested",
-    "Information Requested",
-    "Objection",
-    "Not Interested",
-    "Blacklist",
-    "Follow Up",
-    "Out of Office",
-    "Automated Reply",
-    "Interested",
-    "Neutral",
-    "Snoozed",
-    "Positive",
-)
-EXCLUDED_STATUSES = ("blacklisted", "unqualified")
-LEAD_STATUSES = (
-    "new",
-    "qualified",
-    "unqualified",
-    "blacklisted",
-    "needs_repair",
-    "meeting-booked",
-    "contacted",
-)
 EPOCH: ColumnElement[Any] = sa.literal_column("'epoch'::timestamptz")
 
 
