@@ -26,13 +26,17 @@ from playwright.sync_api import Error as PlaywrightError
 
 from inboxapp.processes import reflex_env, stop_group
 from inboxapp.tools.switch_stress import CHROMIUM_ARGS
+from tests.conftest import RUN_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 START_TIMEOUT_S = float(os.environ.get("BROWSER_APP_START_TIMEOUT_S", "180"))
-# Not under test-results/: pytest-playwright empties that folder at session start.
+# Not under test-results/: pytest-playwright empties that folder at session start. One file per
+# run: two runs on one machine must not scan (or garble) each other's server log.
 LOG_PATH = Path(
-    os.environ.get("BROWSER_APP_LOG", Path(tempfile.gettempdir()) / "inboxapp-browser-app.log")
+    os.environ.get(
+        "BROWSER_APP_LOG", Path(tempfile.gettempdir()) / f"inboxapp-browser-app-{RUN_ID}.log"
+    )
 )
 
 
