@@ -71,6 +71,8 @@ ADMIN_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 JWT_SECRET = "bench-secret-" + "x" * 40
+METRICS_TOKEN = "bench-metrics-" + secrets.token_urlsafe(24)
+SCRAPE = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 MARKER = re.compile(r"bench-(\d{6})")
 LIVE = re.compile(r'"live_status_rx_state_"\s*:\s*"(\w*)"')
 BOOT_EVENT = "reflex___state____state.hydrate_and_load"
@@ -222,6 +224,7 @@ class Server:
         env.update(
             INBOXAPP_LIVE_STATS_FILE=stats_file,
             INBOXAPP_LIVE_PROFILE=profile,
+            INBOXAPP_METRICS_TOKEN=METRICS_TOKEN,
             LOG_LEVEL="WARNING",
         )
         env.pop("REFLEX_REDIS_URL", None)
@@ -307,7 +310,7 @@ class Server:
 
     def read_calls(self) -> dict[str, float]:
         """Read-path calls of the app process so far, by endpoint (its /api/metrics)."""
-        text = httpx.get(f"{self.base}/api/metrics", timeout=10).text
+        text = httpx.get(f"{self.base}/api/metrics", headers=SCRAPE, timeout=10).text
         out: dict[str, float] = {}
         for m in re.finditer(
             r"^inboxapp_inbox_fetch_seconds_count\{([^}]*)\}\s+([0-9.e+]+)", text, re.M
@@ -319,7 +322,7 @@ class Server:
 
     def hub_lag(self) -> tuple[float, float]:
         """(sum of seconds, batches) of the hub's batch-start -> delivery lag so far."""
-        text = httpx.get(f"{self.base}/api/metrics", timeout=10).text
+        text = httpx.get(f"{self.base}/api/metrics", headers=SCRAPE, timeout=10).text
         values = []
         for kind in ("sum", "count"):
             found = re.search(

@@ -6,17 +6,21 @@ Bad values fail fast with one clear line (see :func:`get_settings`), never a tra
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sys
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("INBOXAPP_DATA_DIR", PROJECT_ROOT / ".data"))
+
+METRICS_TOKEN_MIN_CHARS = 32
+_HEADER_TOKEN = re.compile(r"[\x21-\x7e]+")  # visible ASCII: sendable in an Authorization header
 
 RUNTIME_ROLE = "authenticator"
 """Login role the app connects as: not superuser, not owner, no BYPASSRLS (NOINHERIT)."""
@@ -80,6 +84,8 @@ class Settings(BaseSettings):
     supabase_anon_key: str | None = Field(default=None, alias="SUPABASE_ANON_KEY")
     demo_password: str = Field(default="inbox-demo-2026", alias="DEMO_PASSWORD", min_length=8)
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    metrics_token: SecretStr | None = Field(default=None, alias="INBOXAPP_METRICS_TOKEN")
+    """Bearer token a Prometheus scraper sends to ``GET /api/metrics``; unset: admin tokens only."""
     inbox_read_api_v1: bool = Field(
         default=True,
         validation_alias=AliasChoices("INBOX_READ_API_V1", "NEXT_PUBLIC_INBOX_READ_API_V1"),
@@ -101,6 +107,21 @@ class Settings(BaseSettings):
             return None
         if urlsplit(value).scheme not in ("redis", "rediss", "unix"):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _scrape_token(cls, value: object) -> object:
+        if value is None or value == "":
+            return None
+        if (
+            not isinstance(value, str)
+            or len(value) < METRICS_TOKEN_MIN_CHARS
+            or not _HEADER_TOKEN.fullmatch(value)
+        ):
+            raise ValueError(
+                f"must be at least {METRICS_TOKEN_MIN_CHARS} visible ASCII characters (no spaces)"
+            )
         return value
 
     @field_validator("log_level")

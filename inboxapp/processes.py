@@ -1,11 +1,13 @@
-"""Child processes of tools, tests and benchmarks: the environment of a ``reflex`` child, and
-stopping a process group as a whole."""
+"""Child processes of the runner, tools, tests and benchmarks: the environment of a ``reflex``
+child, and signalling or stopping process groups as a whole."""
 
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
+import time
+from collections.abc import Sequence
 
 from inboxapp.config import PROJECT_ROOT
 
@@ -35,16 +37,30 @@ def reflex_env(port: int | None = None) -> dict[str, str]:
     return env
 
 
+def stop_groups(procs: Sequence[subprocess.Popen[bytes] | None], timeout: float = 15.0) -> None:
+    """SIGTERM the process groups led by ``procs`` (started with ``start_new_session=True``) all
+    at once, SIGKILL the groups still there after ``timeout`` seconds; gone groups are fine."""
+    running = [p for p in procs if p is not None and p.poll() is None]
+    for proc in running:
+        signal_group(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for proc in running:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            signal_group(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
 def stop_group(proc: subprocess.Popen[bytes] | None, timeout: float = 15.0) -> None:
-    """SIGTERM the process group led by ``proc`` (started with ``start_new_session=True``),
-    SIGKILL it after ``timeout`` seconds; a group that is already gone is fine."""
-    if proc is None or proc.poll() is not None:
-        return
+    """:func:`stop_groups` for one process."""
+    stop_groups([proc], timeout)
+
+
+def signal_group(pgid: int, signum: int) -> bool:
+    """Send ``signum`` to process group ``pgid``; False when the group is gone."""
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
-    except ProcessLookupError:
-        pass
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True

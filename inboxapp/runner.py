@@ -1,21 +1,22 @@
 """``make run``: start embedded services when none are configured, migrate, seed the demo and
 serve the app (production build by default, hot reload with ``--dev``).
 
-Every child runs in its own process group, so Ctrl-C stops the whole tree (the JS dev server
-included) and nothing is orphaned.
+The job worker and the app run under a :class:`~inboxapp.supervisor.Supervisor`: a child that
+crashes is restarted with backoff (1 s doubling to 30 s) and logged. Every child runs in its own
+process group, so Ctrl-C (or SIGTERM) stops the whole tree (the JS dev server included) and
+nothing is orphaned.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Sequence
 
-from inboxapp.config import PROJECT_ROOT
+from inboxapp.config import PROJECT_ROOT, get_settings
+from inboxapp.logs import configure_logging
+from inboxapp.supervisor import Child, Supervisor
 
 APP_PORT = 3000
 BACKEND_PORT = 8000
@@ -51,58 +52,29 @@ def reflex_command(dev: bool) -> list[str]:
     return [reflex, "run", "--env", "prod"]
 
 
-def _spawn(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, start_new_session=True)
-
-
-def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    # A second Ctrl-C (or make forwarding one) must not abort the cleanup half-way.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    for proc in procs:
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    from inboxapp import embedded
-
-    embedded.stop_all()
+def children(dev: bool) -> list[Child]:
+    return [
+        Child("worker", [sys.executable, "-m", "inboxapp", "worker"]),
+        Child("web", reflex_command(dev)),
+    ]
 
 
 def main(dev: bool = False) -> int:
+    from inboxapp import embedded
+
     env = dict(os.environ)
-    stop = threading.Event()
-
-    def _request_stop(_signum: int, _frame: object) -> None:
-        # Never raises: a Ctrl-C (make forwards one, impatient users press it twice) can
-        # not abort the cleanup half-way and leave the worker or the app running.
-        stop.set()
-
-    procs: list[subprocess.Popen[bytes]] = []
+    configure_logging(get_settings().log_level)
     try:
         _prepare_services(env)
         _banner("Migrating the database")
         _cli(["migrate"], env)
         _banner("Seeding demo data (idempotent)")
         _cli(["seed", "--demo"], env)
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, _request_stop)
-        procs = [
-            _spawn([sys.executable, "-m", "inboxapp", "worker"], env),
-            _spawn(reflex_command(dev), env),
-        ]
+        supervisor = Supervisor(children(dev), env)
         _banner(f"inboxapp on http://127.0.0.1:{APP_PORT}  (Ctrl-C stops everything)")
-        while not stop.is_set() and all(p.poll() is None for p in procs):
-            stop.wait(0.5)
-        if stop.is_set():
-            return 0
-        return next((p.returncode or 1) for p in procs if p.poll() is not None)
+        supervisor.run_until_signalled()
+        return 0
     except KeyboardInterrupt:  # during migrate/seed
         return 130
     finally:
-        _stop(procs)
+        embedded.stop_all()

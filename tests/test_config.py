@@ -46,6 +46,9 @@ def clean_flag_env(monkeypatch: pytest.MonkeyPatch) -> None:
         ("LOGIN_MAX_FAILURES", "0"),
         ("DEMO_PASSWORD", "short"),
         ("INBOX_READ_API_V1", "maybe"),
+        ("INBOXAPP_METRICS_TOKEN", "s" * 31),
+        ("INBOXAPP_METRICS_TOKEN", "a scrape token with spaces in it, 40+"),
+        ("INBOXAPP_METRICS_TOKEN", "\u00e9" * 40),
     ],
 )
 def test_bad_values_are_rejected_and_named(name: str, value: str) -> None:
@@ -114,6 +117,7 @@ def _run_get_settings(**env: str) -> subprocess.CompletedProcess[str]:
     [
         ("DATABASE_URL", "mysql://nope"),
         ("JWT_SECRET", "short-secret"),
+        ("INBOXAPP_METRICS_TOKEN", "short-scrape-token"),
     ],
 )
 def test_get_settings_fails_fast_with_one_line(name: str, value: str) -> None:
@@ -151,3 +155,16 @@ def test_server_flag_name_wins_over_public_name(
     monkeypatch.setenv(f"{flag.upper()}_READ_API_V1", server)
     monkeypatch.setenv(f"NEXT_PUBLIC_{flag.upper()}_READ_API_V1", public)
     assert getattr(Settings(), f"{flag}_read_api_v1") is (server == "true")
+
+
+@pytest.mark.parametrize("value", ["", None])
+def test_an_empty_scrape_token_means_none(value: str | None) -> None:
+    assert Settings(INBOXAPP_METRICS_TOKEN=value).metrics_token is None
+
+
+def test_the_scrape_token_is_kept_secret() -> None:
+    token = "scrape-" + "k" * 40
+    settings = Settings(INBOXAPP_METRICS_TOKEN=token)
+    assert settings.metrics_token is not None
+    assert settings.metrics_token.get_secret_value() == token
+    assert token not in repr(settings) and token not in str(settings.model_dump())

@@ -12,6 +12,8 @@ from inboxapp.api.app import create_api
 from inboxapp.cache.store import get_cache
 from inboxapp.observability import metrics
 from tests import factories as f
+from tests.conftest import SCRAPE_HEADERS as SCRAPE
+from tests.conftest import TEST_METRICS_TOKEN, reset_app_caches
 
 LOCAL = ("127.0.0.1", 41000)
 REMOTE = ("10.0.0.5", 1234)
@@ -76,7 +78,7 @@ def world(remote: TestClient):
 def scrape(client: TestClient, headers: dict[str, str] | None = None) -> dict[str, float]:
     """``{"name{label=value,...}": value}`` of one scrape (fresh database sample)."""
     metrics.SCRAPE.forget()
-    resp = client.get(METRICS, headers=headers or {})
+    resp = client.get(METRICS, headers=headers or SCRAPE)
     assert resp.status_code == 200, resp.text
     out: dict[str, float] = {}
     for family in text_string_to_metric_families(resp.text):
@@ -86,33 +88,43 @@ def scrape(client: TestClient, headers: dict[str, str] | None = None) -> dict[st
     return out
 
 
-def test_local_request_gets_prometheus_text(local: TestClient) -> None:
-    resp = local.get(METRICS)
-    assert resp.status_code == 200
-    assert resp.headers["content-type"].startswith("text/plain")
-    assert "version=0.0.4" in resp.headers["content-type"]
+def test_the_scrape_token_gets_prometheus_text_from_anywhere(
+    local: TestClient, remote: TestClient
+) -> None:
+    for client in (remote, local):
+        resp = client.get(METRICS, headers=SCRAPE)
+        assert resp.status_code == 200
+        assert resp.headers["content-type"].startswith("text/plain")
+        assert "version=0.0.4" in resp.headers["content-type"]
+        assert resp.headers["cache-control"] == "no-store"
     for name in NAMES:
         assert f"# TYPE {name.removesuffix('_total')}" in resp.text, name
     assert 'inboxapp_metrics_source_up{source="database"} 1.0' in resp.text
     assert 'inboxapp_metrics_source_up{source="redis"} 1.0' in resp.text
 
 
-def test_remote_request_without_an_admin_token_is_forbidden(
-    remote: TestClient, local: TestClient, world
-) -> None:
-    resp = remote.get(METRICS)
+def test_loopback_alone_is_not_trusted(local: TestClient) -> None:
+    for headers in ({}, {"X-Forwarded-For": "127.0.0.1"}, {"Authorization": "Bearer"}):
+        resp = local.get(METRICS, headers=headers)
+        assert resp.status_code == 403, headers
+        assert resp.json()["error"] == "FORBIDDEN"
+        assert resp.headers["content-type"].startswith("application/json")
+    # the old switch is gone: setting it opens nothing
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("INBOXAPP_METRICS_TRUST_LOOPBACK", "1")
+        assert local.get(METRICS).status_code == 403
+
+
+def test_a_wrong_token_is_401_and_a_setter_is_403(remote: TestClient, world) -> None:
+    for wrong in (TEST_METRICS_TOKEN[:-1] + "#", TEST_METRICS_TOKEN + "x", "not-a-token"):
+        resp = remote.get(METRICS, headers={"Authorization": f"Bearer {wrong}"})
+        assert resp.status_code == 401, wrong
+        assert resp.json()["error"] == "INVALID_TOKEN"
+    # the scrape token in another scheme is no bearer token
+    resp = remote.get(METRICS, headers={"Authorization": f"Basic {TEST_METRICS_TOKEN}"})
     assert resp.status_code == 403
-    assert resp.json()["error"] == "FORBIDDEN"
-    assert resp.headers["content-type"].startswith("application/json")
-    # a setter is not enough
     resp = remote.get(METRICS, headers=world["setter"])
     assert resp.status_code == 403 and resp.json()["error"] == "FORBIDDEN"
-    # a loopback peer behind a proxy is not local
-    resp = local.get(METRICS, headers={"X-Forwarded-For": "203.0.113.9"})
-    assert resp.status_code == 403
-    # a bad token is 401, like every other endpoint
-    resp = remote.get(METRICS, headers={"Authorization": "Bearer not-a-token"})
-    assert resp.status_code == 401
 
 
 def test_admin_and_owner_tokens_work_from_anywhere(remote: TestClient, world) -> None:
@@ -122,11 +134,18 @@ def test_admin_and_owner_tokens_work_from_anywhere(remote: TestClient, world) ->
         assert "inboxapp_inbox_fetch_seconds" in resp.text
 
 
-def test_loopback_exemption_can_be_turned_off(
-    local: TestClient, monkeypatch: pytest.MonkeyPatch
+def test_without_a_configured_scrape_token_only_admins_read(
+    remote: TestClient, world, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("INBOXAPP_METRICS_TRUST_LOOPBACK", "0")
-    assert local.get(METRICS).status_code == 403
+    monkeypatch.delenv("INBOXAPP_METRICS_TOKEN")
+    reset_app_caches()
+    try:
+        assert remote.get(METRICS, headers=SCRAPE).status_code == 401
+        assert remote.get(METRICS, headers=world["owner"]).status_code == 200
+    finally:
+        monkeypatch.undo()
+        reset_app_caches()
+    assert remote.get(METRICS, headers=SCRAPE).status_code == 200
 
 
 def test_cached_reads_move_the_cache_counters_and_latency_histograms(

@@ -6,6 +6,8 @@ reads over HTTP, a reply through the write service whose body carries a unique m
 with an email address and a phone number, and a job run (the recompute the counts read queued,
 carrying the request's ``x-request-id``). Then: no email address, phone number, JWT, password,
 refresh token or message body appears anywhere, and every stderr line is a JSON object.
+Reflex's, Engine.IO's and asyncio's own lines (driven through the real library functions that
+print them, with Reflex's own console sink) carry no client token, socket id or event data.
 The production server log of the browser tests is scanned too, after them
 (``tests/browser/test_zz_app_log_pii.py``).
 """
@@ -202,3 +204,137 @@ def test_stdlib_records_are_scrubbed_json(all_output) -> None:
     lines = _json_lines(err)
     assert [line["event"] for line in lines] == ["user [redacted] failed", "plain"]
     assert lines[0]["logger"] == "some.library" and lines[1]["detail"] == "[redacted]"
+
+
+# -- framework logs: Reflex, Socket.IO / Engine.IO, asyncio ------------------------------------
+
+
+@pytest.fixture
+def reflex_sinks(all_output) -> Iterator[pytest.CaptureFixture[str]]:
+    """Reflex's own sinks as in ``reflex run`` (managed mode: its rich console handler on the
+    ``reflex`` logger, no propagation to ours), beside our JSON handler for everything else."""
+    from reflex_base.utils import log as reflex_log
+
+    reflex_log.configure()
+    try:
+        yield all_output
+    finally:
+        reflex_log._reset()
+
+
+def test_reflex_and_socket_logs_carry_no_client_token_sid_or_event_data(reflex_sinks) -> None:
+    import asyncio
+    import gc
+
+    import engineio
+    from engineio import packet
+    from engineio.async_socket import AsyncSocket
+    from reflex.app import EventNamespace
+    from reflex_base.event import Event
+
+    from inboxapp.observability.reflex_hooks import session_key
+
+    token, other_token = str(uuid.uuid4()), str(uuid.uuid4())
+    marker = f"BODYMARKER{uuid.uuid4().hex}"
+    refresh = "Rf" + uuid.uuid4().hex + "x_-Yz12A9"  # 43 url-safe characters
+    payload = {"body": marker, "refresh_token": refresh}
+    eio_logger = logging.getLogger("engineio.server.pii")
+    eio_logger.setLevel(logging.INFO)
+    eio = engineio.AsyncServer(async_mode="asgi", logger=eio_logger)
+    sid, unknown_sid = eio.generate_id(), eio.generate_id()
+    events = EventNamespace("/_event", None)  # type: ignore[arg-type]
+    events.sid_to_token[sid] = token
+
+    async def flows() -> None:
+        # a delta for a tab that went away (Reflex names the tab's client token)
+        await events.emit_update(None, other_token)  # type: ignore[arg-type]
+        # an event from a socket without a token, and undecodable / non-dict events; the
+        # failures end as Socket.IO's background tasks do: an exception never retrieved
+        await events.on_event(unknown_sid, {"name": "x.y", "payload": payload})
+        for garbage in (json.dumps({"name": "x", "payload": payload})[:-3], [payload]):
+            task = asyncio.ensure_future(events.on_event(sid, garbage))
+            await asyncio.wait([task])
+            del task
+            gc.collect()
+        # Engine.IO's packet log (at INFO, as with engineio_logger=True)
+        socket = AsyncSocket(eio, sid)
+        frame = "42" + json.dumps(["event", {"token": token, "payload": payload}])
+        await socket.send(packet.Packet(packet.MESSAGE, data=frame))
+        await socket.receive(packet.Packet(packet.PONG, data=frame))
+        # the event processor's failure line names the whole Event (router data and payload)
+        event = Event(name="state.reply", router_data={"token": token, "sid": sid}, payload=payload)
+        try:
+            raise RuntimeError(f"handler failed for {token}")
+        except RuntimeError:
+            logging.getLogger("reflex_base.event.processor.event_processor").exception(
+                f"Error processing event queue entry for {event} [txid=t1]:"
+            )
+
+    asyncio.run(flows())
+    out, err = reflex_sinks.readouterr()
+    everything = out + err
+    for secret in (token, other_token, sid, unknown_sid, marker, refresh):
+        assert secret not in everything, f"leaked into the logs: {secret[:12]}..."
+    # the lines are there, with the hashes instead of the tokens (rich wraps at 80 columns)
+    flat = " ".join(everything.split())
+    for line in (
+        f"Attempting to send delta to disconnected client '<token {session_key(other_token)}>'",
+        f"Received event from session <sid {session_key(unknown_sid)}> with no associated token",
+        "Failed to deserialize event data: [dropped]",
+        "Event data must be a dictionary, but received [dropped] of type <class 'list'>",
+        "Task exception was never retrieved",
+        f"<sid {session_key(sid)}>: Sending packet MESSAGE data [dropped]",
+        "Received packet PONG data [dropped]",
+        "Error processing event queue entry for Event(name='state.reply', [dropped]) [txid=t1]",
+        f"RuntimeError: handler failed for <token {session_key(token)}>",
+    ):
+        assert line in flat, line
+
+
+TAB = "f50d6c38-0593-44f9-ca15-d11bafbbb669"  # a Reflex client token as the browser makes them
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"client '{TAB}'", "client '<token {key}>'"),
+        (f"key {TAB}_reflex___state", "key <token {key}>_reflex___state"),
+        ("Event data: {'a': 1}\nsecond line", "Event data: [dropped]"),
+        ("Error transforming event payload for handler S.h: bad 'x'", "handler S.h: [dropped]"),
+        ("reach a@b.example", "reach [redacted]"),
+    ],
+)
+def test_framework_text_redaction(text: str, expected: str) -> None:
+    from inboxapp.observability.reflex_hooks import session_key
+
+    redacted = logs.redact_framework_text(text)
+    assert redacted.endswith(expected.format(key=session_key(TAB))), redacted
+    assert TAB not in redacted and "'a': 1" not in redacted and "second" not in redacted
+
+
+def test_our_own_lines_keep_their_ids(all_output) -> None:
+    client_id = str(uuid.uuid4())
+    logging.getLogger("inboxapp.some").warning("workspace %s", client_id)
+    structlog.get_logger("x").info("plain", clientId=client_id)
+    _, err = all_output.readouterr()
+    assert [line.get("clientId", line["event"]) for line in _json_lines(err)] == [
+        f"workspace {client_id}",
+        client_id,
+    ]
+
+
+def test_refresh_tokens_are_scrubbed_everywhere(all_output) -> None:
+    from inboxapp.auth.tokens import new_refresh_token
+
+    tokens = [new_refresh_token()[0] for _ in range(20)]
+    structlog.get_logger("x").info("refreshed", detail=" ".join(tokens))
+    logging.getLogger("some.library").error("tokens %s", tokens)
+    _, err = all_output.readouterr()
+    assert "refreshed" in err and "tokens" in err
+    assert all(token not in err for token in tokens)
+
+
+def test_a_framework_record_that_cannot_be_formatted_does_not_raise(all_output) -> None:
+    logging.getLogger("reflex.app").warning("%s and %s", "only one")
+    _, err = all_output.readouterr()
+    assert "unprintable warning record of reflex.app" in err

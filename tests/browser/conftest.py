@@ -5,7 +5,8 @@
   migrated test database (``database_url`` sets DATABASE_URL/REDIS_URL/JWT_SECRET first).
   Ready when ``/api/health`` and the built index page both answer; killed as a group at the end.
 * ``chromium``: Playwright's sync API launching /usr/bin/chromium (nothing is downloaded).
-* ``page``: a fresh context per test; console errors and uncaught page errors fail the test.
+* ``page``: a fresh context per test; console errors and uncaught page errors fail the test;
+  the client tokens of its tabs are kept in :data:`CLIENT_TOKENS`.
 """
 
 from __future__ import annotations
@@ -21,17 +22,27 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from inboxapp.processes import reflex_env, stop_group
 from inboxapp.tools.switch_stress import CHROMIUM_ARGS
+from tests.conftest import RUN_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 START_TIMEOUT_S = float(os.environ.get("BROWSER_APP_START_TIMEOUT_S", "180"))
-# Not under test-results/: pytest-playwright empties that folder at session start.
+# Not under test-results/: pytest-playwright empties that folder at session start. One file per
+# run: two runs on one machine must not scan (or garble) each other's server log.
 LOG_PATH = Path(
-    os.environ.get("BROWSER_APP_LOG", Path(tempfile.gettempdir()) / "inboxapp-browser-app.log")
+    os.environ.get(
+        "BROWSER_APP_LOG", Path(tempfile.gettempdir()) / f"inboxapp-browser-app-{RUN_ID}.log"
+    )
 )
+
+
+CLIENT_TOKENS: set[str] = set()
+"""Reflex client tokens of the tabs the ``page`` fixture opened (the socket's ``token`` query
+value); ``test_zz_app_log_pii`` proves none of them reached the server log."""
 
 
 def _free_port() -> int:
@@ -121,5 +132,12 @@ def page(chromium: Browser, app_url: str, console_errors: list[str]) -> Iterator
     pg.on("console", on_console)
     pg.on("pageerror", lambda exc: console_errors.append(f"pageerror: {exc}"))
     yield pg
+    for tab in context.pages:
+        try:
+            token = tab.evaluate("() => window.sessionStorage.getItem('token')")
+        except PlaywrightError:  # a closed or crashed tab
+            continue
+        if token:
+            CLIENT_TOKENS.add(str(token))
     context.close()
     assert console_errors == [], "browser console errors:\n" + "\n".join(console_errors)

@@ -36,6 +36,7 @@ from tests.browser.test_inbox import (
     _user,
     _workspace,
 )
+from tests.conftest import SCRAPE_HEADERS
 
 pytestmark = pytest.mark.browser
 
@@ -90,7 +91,7 @@ def _not_reloaded(page: Page) -> bool:
 
 def _subscribers(app_url: str) -> int:
     """Realtime subscriptions registered in the server process (its /api/metrics gauge)."""
-    text = httpx.get(f"{app_url}/api/metrics", timeout=10).text
+    text = httpx.get(f"{app_url}/api/metrics", headers=SCRAPE_HEADERS, timeout=10).text
     match = re.search(r"^inboxapp_realtime_subscribers\s+([0-9.]+)", text, re.M)
     assert match, "no inboxapp_realtime_subscribers gauge"
     return int(float(match.group(1)))
