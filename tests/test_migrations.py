@@ -27,7 +27,7 @@ from inboxapp.db.migrate import alembic_config, downgrade, upgrade
 APP_TABLES = set(SQLModel.metadata.tables)
 CORE_TABLES = {"User", "RefreshToken", "Client", "ClientMember", "Campaign", "Lead", "Message"}
 CORE_TABLES |= {"AIDraft"}
-APP_ROLES = ["authenticated", "authenticator", "anon"]
+APP_ROLES = ["authenticated", "authenticator", "anon", "inboxapp_service"]
 
 
 def _with_db(url: str, name: str) -> str:
@@ -147,8 +147,10 @@ def test_upgrade_downgrade_upgrade_roundtrip(scratch_db: str) -> None:
     assert first["schema_grants"] == [
         ("app", "authenticated", "USAGE"),
         ("app", "authenticator", "USAGE"),  # the auth change feed (0008)
+        ("app", "inboxapp_service", "USAGE"),  # system work in one workspace (0009)
         ("public", "authenticated", "USAGE"),
         ("public", "authenticator", "USAGE"),
+        ("public", "inboxapp_service", "USAGE"),
     ]
 
     # Down to the plain schema: no RLS, policies, grants or helper schema are left behind.

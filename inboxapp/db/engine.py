@@ -4,6 +4,9 @@
 * ``service_session``: the runtime role itself, for the auth tables only (no tenant data).
 * ``user_session``: the runtime role switched to ``authenticated`` with the caller's JWT claims,
   so Postgres row level security decides what the caller can see and change.
+* ``workspace_session``: the runtime role switched to ``inboxapp_service`` with one workspace in
+  the claims, for system work no signed-in user makes (webhooks, delivery, AI drafts): row
+  level security confines it to that workspace (migration 0009).
 """
 
 from __future__ import annotations
@@ -81,5 +84,28 @@ def user_session(user_id: uuid.UUID | str) -> Iterator[Session]:
                 " set_config('jit', 'off', true)"
             ),
             {"claims": jwt_claims(user_id)},
+        )
+        yield session
+
+
+SERVICE_ROLE = "inboxapp_service"
+
+
+def service_claims(client_id: uuid.UUID | str) -> str:
+    """The ``request.jwt.claims`` JSON of system work inside one workspace."""
+    return json.dumps({"role": SERVICE_ROLE, "client_id": str(client_id)})
+
+
+@contextmanager
+def workspace_session(client_id: uuid.UUID | str) -> Iterator[Session]:
+    """A transaction that can see and change one workspace's rows only (no user involved)."""
+    with Session(runtime_engine(), expire_on_commit=False) as session, session.begin():
+        session.execute(
+            text(
+                "SELECT set_config('role', :role, true),"
+                " set_config('request.jwt.claims', :claims, true),"
+                " set_config('jit', 'off', true)"
+            ),
+            {"role": SERVICE_ROLE, "claims": service_claims(client_id)},
         )
         yield session
