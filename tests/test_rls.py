@@ -191,10 +191,13 @@ def test_runtime_role_is_not_superuser_bypassrls_or_owner() -> None:
         ("anon", False, False, False),
         ("authenticated", False, False, False),
         ("authenticator", False, False, False),
+        ("inboxapp_service", False, False, False),  # system work in one workspace (0009)
     ]
     assert owned == []
     assert {t for t, _ in table_owners} >= set(TENANT_TABLES) | {"User", "RefreshToken"}
-    assert {o for _, o in table_owners}.isdisjoint({"authenticator", "authenticated", "anon"})
+    assert {o for _, o in table_owners}.isdisjoint(
+        {"authenticator", "authenticated", "anon", "inboxapp_service"}
+    )
 
 
 def test_user_session_runs_as_authenticated_with_the_callers_uid(

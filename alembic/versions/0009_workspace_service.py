@@ -25,7 +25,8 @@ SERVICE = "inboxapp_service"
 OWN = '"clientId" = (SELECT app.service_client_id())'
 WRITABLE = ("Campaign", "Lead", "Message", "AIDraft")
 
-UPGRADE = f"""
+UPGRADE = (
+    f"""
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{SERVICE}') THEN
@@ -54,11 +55,13 @@ CREATE POLICY service_user ON public."User" FOR SELECT TO {SERVICE} USING (
   id IN (SELECT m."userId" FROM public."ClientMember" m WHERE m."clientId" = (SELECT app.service_client_id()))
   OR id IN (SELECT c."ownerUserId" FROM public."Client" c WHERE c.id = (SELECT app.service_client_id()))
 );
-""" + "\n".join(
-    f'CREATE POLICY service_all ON public."{table}" FOR ALL TO {SERVICE}'
-    f" USING ({OWN}) WITH CHECK ({OWN});"
-    for table in WRITABLE
-) + f"""
+"""
+    + "\n".join(
+        f'CREATE POLICY service_all ON public."{table}" FOR ALL TO {SERVICE}'
+        f" USING ({OWN}) WITH CHECK ({OWN});"
+        for table in WRITABLE
+    )
+    + f"""
 
 -- Rows never change workspace for the service role either.
 CREATE OR REPLACE FUNCTION app.forbid_workspace_move() RETURNS trigger
@@ -71,8 +74,10 @@ BEGIN
   RETURN NEW;
 END $$;
 """
+)
 
-DOWNGRADE = f"""
+DOWNGRADE = (
+    """
 CREATE OR REPLACE FUNCTION app.forbid_workspace_move() RETURNS trigger
 LANGUAGE plpgsql SET search_path = '' AS $$
 BEGIN
@@ -82,7 +87,9 @@ BEGIN
   END IF;
   RETURN NEW;
 END $$;
-""" + "\n".join(f'DROP POLICY service_all ON public."{table}";' for table in WRITABLE) + f"""
+"""
+    + "\n".join(f'DROP POLICY service_all ON public."{table}";' for table in WRITABLE)
+    + f"""
 DROP POLICY service_user ON public."User";
 DROP POLICY service_member ON public."ClientMember";
 DROP POLICY service_client ON public."Client";
@@ -92,6 +99,7 @@ REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA app FROM {SERVICE};
 DROP FUNCTION app.service_client_id();
 REVOKE USAGE ON SCHEMA public, app, auth FROM {SERVICE};
 """
+)
 
 
 def upgrade() -> None:
