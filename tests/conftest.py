@@ -23,6 +23,8 @@ ADMIN_URL = os.environ.get(
 )
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
+TEST_SECRETS_KEY = "dGVzdC1zZWNyZXRzLWtleS0zMi1ieXRlcy1sb25nISE="
+"""A fixed Fernet key for secrets at rest in tests (``inboxapp.secrets_box``)."""
 TEST_METRICS_TOKEN = "test-metrics-scrape-" + secrets.token_urlsafe(24)
 """The scrape token of ``GET /api/metrics`` in this run (the browser tests' server has it too)."""
 SCRAPE_HEADERS = {"Authorization": f"Bearer {TEST_METRICS_TOKEN}"}
@@ -112,6 +114,7 @@ def database_url() -> Iterator[str]:
         DATABASE_URL=url,
         REDIS_URL=redis_url,
         JWT_SECRET=TEST_JWT_SECRET,
+        INBOXAPP_SECRETS_KEY=TEST_SECRETS_KEY,
         INBOXAPP_METRICS_TOKEN=TEST_METRICS_TOKEN,
         LOG_LEVEL="DEBUG",
     )
