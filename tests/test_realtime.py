@@ -212,7 +212,10 @@ def test_workspace_isolation_and_clean_unsubscribe() -> None:
             # Bob's writes: Bob (control) hears them, Alice hears nothing.
             lead_b = await write(create_lead, ws_b)
             await write(update_lead, lead_b.id, status="qualified")
-            await ids_until(sub_b, {lead_b.id})
+            # The insert and the update may reach Bob in one batch or two: read up to a later
+            # marker write, so nothing of them is left pending (a condition, not a window).
+            marker_b = await write(create_lead, ws_b)
+            await ids_until(sub_b, {lead_b.id, marker_b.id})
             assert hub.version(ws_a.id) == 0 and nothing_pending(sub_a)
             assert await sub_a.next_event(timeout=0.3) is None  # the heartbeat hook: a timeout
 
