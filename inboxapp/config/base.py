@@ -69,9 +69,8 @@ def describe_validation_error(exc: ValidationError, cls: type[SettingsBase] | No
     message = str(first["msg"]).removeprefix("Value error, ")
     if not first["loc"]:
         return f"invalid configuration: {message}"
-    loc = str(first["loc"][0])
-    names = {key: env_name(cls, key) for key in cls.model_fields}
-    name = names.get(loc) or (loc if loc in names.values() else loc.upper())
+    loc = str(first["loc"][0])  # the variable's name, or the field's when set by name
+    name = env_name(cls, loc) if loc in cls.model_fields else loc
     return f"invalid configuration: {name}: {message}"
 
 

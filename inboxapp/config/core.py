@@ -27,6 +27,7 @@ RUNTIME_ROLE = "authenticator"
 
 
 def check_postgres_url(value: str | None) -> str | None:
+    """``value`` when it is a PostgreSQL URL naming a database; None when empty."""
     if value is None or value == "":
         return None
     parts = urlsplit(value)
@@ -185,16 +186,16 @@ class Settings(SettingsBase):
     @property
     def signing_secret(self) -> str:
         """HS256 secret for access tokens; a random per-checkout secret when unset."""
-        return self.jwt_secret or _local_secret()
+        return self.jwt_secret or _local_secret(self.data_dir)
 
     @property
     def supabase_enabled(self) -> bool:
         return bool(self.supabase_url and self.supabase_anon_key)
 
 
-def _local_secret() -> str:
-    """Generate (once) and keep a random signing secret under the ignored data folder."""
-    path = get_settings().data_dir / "jwt_secret"
+def _local_secret(data_dir: Path) -> str:
+    """Generate (once) and keep a random signing secret in the (ignored) data folder."""
+    path = data_dir / "jwt_secret"
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
