@@ -232,6 +232,8 @@ def test_the_scrape_token_is_kept_secret() -> None:
         (JobSettings, "INBOXAPP_JOBS_POLL_S", "fast"),
         (JobSettings, "INBOXAPP_JOBS_SWEEP_CRON", "every minute"),
         (JobSettings, "INBOXAPP_TEST_TASKS", "perhaps"),
+        (Settings, "INBOXAPP_SECRETS_KEY", "not-a-fernet-key"),
+        (Settings, "INBOXAPP_SECRETS_KEY", "dGVzdC1zZWNyZXRzLWtleS0zMi1ieXRlcy1sb25nISE=,short"),
     ],
 )
 def test_every_group_rejects_bad_values_and_names_them(
@@ -270,6 +272,10 @@ def test_special_values_parse() -> None:
     assert Settings(INBOXAPP_DATA_DIR="var/data").data_dir == PROJECT_ROOT / "var" / "data"
     assert Settings(INBOXAPP_DATA_DIR="/srv/inbox").data_dir == Path("/srv/inbox")
     assert Settings().data_dir == PROJECT_ROOT / ".data"
+    two_keys = "dGVzdC1zZWNyZXRzLWtleS0zMi1ieXRlcy1sb25nISE=, " + "A" * 43 + "="
+    secrets_key = Settings(INBOXAPP_SECRETS_KEY=two_keys).secrets_key
+    assert secrets_key is not None and secrets_key.get_secret_value() == two_keys
+    assert two_keys not in repr(Settings(INBOXAPP_SECRETS_KEY=two_keys))
 
 
 def test_the_accessors_read_the_environment_and_an_empty_variable_is_unset(

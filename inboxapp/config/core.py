@@ -5,6 +5,7 @@ Also the URL helpers every connection uses.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -36,6 +37,14 @@ def check_postgres_url(value: str | None) -> str | None:
     if not parts.path.strip("/") and "dbname=" not in parts.query:
         raise ValueError("must name a database (postgresql://user@host:5432/dbname)")
     return value
+
+
+def _is_fernet_key(key: str) -> bool:
+    """A Fernet key: 32 bytes in urlsafe base64."""
+    try:
+        return len(base64.urlsafe_b64decode(key.encode())) == 32
+    except (ValueError, TypeError):
+        return False
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -120,6 +129,12 @@ class Settings(SettingsBase):
         validation_alias=AliasChoices("ANALYTICS_READ_API_V1", "NEXT_PUBLIC_ANALYTICS_READ_API_V1"),
     )
     """The analytics read API and the analytics page's cached reads (a Redis override wins)."""
+    secrets_key: SecretStr | None = Field(
+        default=None,
+        alias="INBOXAPP_SECRETS_KEY",
+        json_schema_extra=allowed("comma-separated Fernet keys"),
+    )
+    """Keys of the secrets at rest (the first encrypts, all decrypt); unset: a local key file."""
     data_dir: Path = Field(default=Path(".data"), alias="INBOXAPP_DATA_DIR", validate_default=True)
     """Embedded PostgreSQL/Redis and the local JWT secret (a relative path: under the project)."""
 
@@ -150,6 +165,16 @@ class Settings(SettingsBase):
             raise ValueError(
                 f"must be at least {METRICS_TOKEN_MIN_CHARS} visible ASCII characters (no spaces)"
             )
+        return value
+
+    @field_validator("secrets_key", mode="before")
+    @classmethod
+    def _fernet_keys(cls, value: object) -> object:
+        if value is None or value == "":
+            return None
+        keys = [key.strip() for key in str(value).split(",") if key.strip()]
+        if not keys or not all(_is_fernet_key(key) for key in keys):
+            raise ValueError("must be comma-separated Fernet keys")
         return value
 
     @field_validator("log_level", mode="before")
