@@ -1,13 +1,14 @@
-"""Feature flags for the read APIs, read per request so a rollback needs no restart.
+"""Feature flags for the read APIs; the Redis override is read per request (cached 1 s), so a
+rollback needs no restart.
 
 Precedence: Redis override key ``flags:v1:<NAME>`` ("on"/"off") > the server variable ``NAME``
-> its ``NEXT_PUBLIC_NAME`` alias > on. An override that is not one of the known words (or not
+> its ``NEXT_PUBLIC_NAME`` alias > on. The variables are settings (``Settings.inbox_read_api_v1``
+...), validated when the process starts. An override that is not one of the known words (or not
 text at all) counts as absent: it is reported once and deleted.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ import redis
 
 from inboxapp.cache.invalid import report_invalid
 from inboxapp.cache.store import Cache, WrongType, get_cache
+from inboxapp.config import get_settings
 
 INBOX_READ_API = "INBOX_READ_API_V1"
 ANALYTICS_READ_API = "ANALYTICS_READ_API_V1"
@@ -76,11 +78,13 @@ def read_flag(name: str) -> Flag:
     override = _override(name)
     if override in _TRUE or override in _FALSE:
         return Flag(override in _TRUE, f"redis override {override_key(name)}={override}")
-    for var in (name, f"NEXT_PUBLIC_{name}"):
-        raw = os.environ.get(var)
-        if raw is not None and raw.strip().lower() in _TRUE | _FALSE:
-            return Flag(raw.strip().lower() in _TRUE, f"env {var}={raw.strip().lower()}")
-    return Flag(True, "default on")
+    settings = get_settings()
+    field = name.lower()
+    source = settings.env_source(field)
+    if source is None:
+        return Flag(True, "default on")
+    enabled = bool(getattr(settings, field))
+    return Flag(enabled, f"env {source}={'on' if enabled else 'off'}")
 
 
 def clear_override_cache() -> None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from inboxapp import pages, runtime_tuning, styles
+from inboxapp import config, pages, runtime_tuning, styles
 from inboxapp.api.app import create_api
 from inboxapp.observability.reflex_hooks import install as install_event_hooks
 from inboxapp.state import guard
 
 __all__ = ["app", "pages"]
 
+config.check_all()  # a bad setting stops the server now with one line, not at first use
 app = rx.App(
     style=styles.base_style,
     api_transformer=create_api(),
@@ -24,7 +25,7 @@ app = rx.App(
 )
 runtime_tuning.configure()
 runtime_tuning.fast_packets(app.sio)
-# Log context for every Reflex event; the loop detector only with INBOXAPP_DEBUG_LOOPS=1.
+# Log context for every Reflex event; the loop detector only with DebugSettings.loops on.
 install_event_hooks(app)
 # Every event runs for the session that owns the state; updates go to its bound socket only.
 guard.install(app)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from inboxapp.config import PROJECT_ROOT, get_settings
+from inboxapp.config import PROJECT_ROOT, check_all, get_settings
 from inboxapp.logs import configure_logging
 from inboxapp.supervisor import Child, Supervisor
 
@@ -63,6 +63,7 @@ def main(dev: bool = False) -> int:
     from inboxapp import embedded
 
     env = dict(os.environ)
+    check_all()  # a bad setting stops here with one line, not in a child restarted forever
     configure_logging(get_settings().log_level)
     try:
         _prepare_services(env)

@@ -11,8 +11,8 @@ packet class's JSON module), which Reflex itself sets at app creation; decoding 
 **Thread switching** (:func:`configure`, at app import): the event loop thread fans realtime
 updates out to hundreds of tabs while the shared re-reads run in worker threads; every database
 round trip of such a read gives the GIL back and must win it again. With CPython's default
-5 ms switch interval a busy loop makes a 10 ms read take 50-70 ms; ``SWITCH_INTERVAL_S`` (1 ms,
-``INBOXAPP_SWITCH_INTERVAL_S``) lets the reads through while the loop keeps most of the CPU.
+5 ms switch interval a busy loop makes a 10 ms read take 50-70 ms; 1 ms
+(``TuningSettings.switch_interval_s``) lets the reads through while the loop keeps most of the CPU.
 
 **Garbage-collection pacing** (many long-lived browser sessions):
 
@@ -27,14 +27,13 @@ move what is alive into the permanent generation, so routine collections skip it
 * Frozen objects that become cyclic garbage later (a closed tab's state tree) are reclaimed
   by one full ``unfreeze -> collect -> freeze`` every ``REFREEZE_S`` (at most), so memory does
   not grow without bound.
-* ``INBOXAPP_GC_FREEZE=0`` turns it off.
+* ``TuningSettings.gc_freeze`` off turns it off.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import os
 import sys
 import time
 from types import SimpleNamespace
@@ -42,14 +41,13 @@ from typing import Any
 
 import orjson
 
+from inboxapp.config import tuning_settings
 from inboxapp.logs import get_logger
 
 log = get_logger(__name__)
 
 SETTLE_S = 5.0
-SWITCH_INTERVAL_S = 0.001
 REFREEZE_S = 600.0
-ENABLED = os.environ.get("INBOXAPP_GC_FREEZE", "1").strip().lower() not in ("0", "false", "off")
 
 _pending: asyncio.TimerHandle | None = None
 
@@ -79,11 +77,7 @@ def fast_packets(sio: Any) -> None:
 
 def configure() -> None:
     """Apply the thread switch interval (the app module calls this once at import)."""
-    try:
-        interval = float(os.environ.get("INBOXAPP_SWITCH_INTERVAL_S") or SWITCH_INTERVAL_S)
-    except ValueError:
-        interval = SWITCH_INTERVAL_S
-    sys.setswitchinterval(min(max(interval, 0.0001), 0.05))
+    sys.setswitchinterval(tuning_settings().switch_interval_s)
 
 
 _last_full = time.monotonic()
@@ -92,7 +86,7 @@ _last_full = time.monotonic()
 def note_growth() -> None:
     """More long-lived state just arrived (a tab connected): freeze once it settles."""
     global _pending
-    if ENABLED and _pending is None:
+    if _pending is None and tuning_settings().gc_freeze:
         _pending = asyncio.get_running_loop().call_later(SETTLE_S, settle)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from inboxapp.config import DATA_DIR, get_settings, libpq_url, with_user
+from inboxapp.config import clear_caches, get_settings, libpq_url, with_user
 
 ADMIN_URL = os.environ.get(
     "TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -37,7 +37,7 @@ def _admin_url() -> str:
     except psycopg.OperationalError:
         from inboxapp.embedded import start_postgres
 
-        return start_postgres(DATA_DIR / "test-pg", db_name="postgres")
+        return start_postgres(get_settings().data_dir / "test-pg", db_name="postgres")
 
 
 RUN_ID = secrets.token_hex(4)
@@ -80,7 +80,7 @@ def _redis_url() -> str:
     except redis.RedisError:
         from inboxapp.embedded import start_redis
 
-        return start_redis(DATA_DIR / "test-redis.rdb")
+        return start_redis(get_settings().data_dir / "test-redis.rdb")
     if "TEST_REDIS_URL" in os.environ:
         return TEST_REDIS_URL
     return _claim_redis_db(TEST_REDIS_URL) or TEST_REDIS_URL
@@ -99,7 +99,7 @@ def reset_app_caches() -> None:
 
     reset_registry()
     dispose_engines()
-    get_settings.cache_clear()
+    clear_caches()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from procrastinate import Blueprint
 
+from inboxapp.config import job_settings
 from inboxapp.db.engine import owner_session
 from inboxapp.jobs import tasks as job_tasks
 from inboxapp.jobs.tasks import RETRY
@@ -104,12 +105,11 @@ def noop(key: str, client_id: str | None = None) -> None:
 
 
 _original_recompute = job_tasks._recompute_body
-RECOMPUTE_SLEEP_S = float(os.environ.get("INBOXAPP_TEST_RECOMPUTE_SLEEP_S", "0.2"))
 
 
 def _recording_recompute(client_id: uuid.UUID) -> None:
     started = datetime.now(UTC)
-    time.sleep(RECOMPUTE_SLEEP_S)
+    time.sleep(job_settings().test_recompute_sleep_s)
     _original_recompute(client_id)
     with owner_session() as s:
         s.execute(

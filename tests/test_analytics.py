@@ -23,6 +23,7 @@ from inboxapp.analytics import rollup
 from inboxapp.analytics.models import DAILY_METRICS, HIST_BOUNDS, HOURLY_METRICS, N_BUCKETS, NO_KEY
 from inboxapp.analytics.windows import parse_window, resolve
 from inboxapp.api.app import create_api
+from inboxapp.config import get_settings
 from inboxapp.db.engine import owner_session, user_session
 from inboxapp.db.models import Lead, Message
 from inboxapp.errors import BadRequest
@@ -734,11 +735,13 @@ def _owner_id(shop: dict[str, Any]) -> uuid.UUID:
 def flag_off() -> Iterator[None]:
     saved = os.environ.get("ANALYTICS_READ_API_V1")
     os.environ["ANALYTICS_READ_API_V1"] = "false"
+    get_settings.cache_clear()  # settings are read once per process
     yield
     if saved is None:
         os.environ.pop("ANALYTICS_READ_API_V1", None)
     else:
         os.environ["ANALYTICS_READ_API_V1"] = saved
+    get_settings.cache_clear()
 
 
 def test_flag_off_answers_503_everywhere(

@@ -17,10 +17,23 @@ from reflex_base.event import Event
 from reflex_base.event.processor.base_state_processor import BaseStateEventProcessor
 from reflex_base.registry import RegistrationContext
 
+from inboxapp.config import DebugSettings, debug_settings, env_names
 from inboxapp.observability import loops, reflex_hooks
 from inboxapp.observability.loops import LoopDetector
 
 WORKSPACE = "0b0e5a52-6a43-4d2e-9d0c-4a3f1b8a7c11"
+
+
+@pytest.fixture(autouse=True)
+def no_debug_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The loop settings of the surrounding shell must not decide these tests."""
+    for field in DebugSettings.model_fields:
+        for name in env_names(DebugSettings, field):
+            monkeypatch.delenv(name, raising=False)
+    debug_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    debug_settings.cache_clear()
 
 
 # -- the pure detector -----------------------------------------------------------------------
@@ -69,13 +82,19 @@ def test_idle_pairs_are_dropped() -> None:
     assert detector.counts() == {}
 
 
-def test_gate_and_settings_from_the_environment() -> None:
-    assert not loops.enabled({})
-    assert not loops.enabled({"INBOXAPP_DEBUG_LOOPS": "0"})
-    assert loops.enabled({"INBOXAPP_DEBUG_LOOPS": "1"})
-    custom = LoopDetector.from_env(
-        {"INBOXAPP_DEBUG_LOOPS_THRESHOLD": "50", "INBOXAPP_DEBUG_LOOPS_WINDOW_S": "5"}
-    )
+def test_gate_and_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    def environment(**env: str) -> None:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        debug_settings.cache_clear()
+
+    assert not loops.enabled()
+    environment(INBOXAPP_DEBUG_LOOPS="0")
+    assert not loops.enabled()
+    environment(INBOXAPP_DEBUG_LOOPS="1")
+    assert loops.enabled()
+    environment(INBOXAPP_DEBUG_LOOPS_THRESHOLD="50", INBOXAPP_DEBUG_LOOPS_WINDOW_S="5")
+    custom = LoopDetector.from_settings()
     assert (custom.threshold, custom.window_s) == (50, 5.0)
     with pytest.raises(ValueError):
         LoopDetector(threshold=0)
@@ -164,7 +183,7 @@ def _run_spin(app: rx.App, state: type[rx.State], tokens: list[str]) -> _Namespa
 
 def test_a_looping_handler_is_reported_once_through_the_real_hook(isolated_app) -> None:
     app, state = isolated_app
-    middleware = reflex_hooks.install(app, {"INBOXAPP_DEBUG_LOOPS": "1"})
+    middleware = reflex_hooks.install(app, DebugSettings(INBOXAPP_DEBUG_LOOPS="1"))
     assert isinstance(middleware, reflex_hooks.LoopDetectorMiddleware)
     with structlog.testing.capture_logs() as logs:
         namespace = _run_spin(app, state, ["tab-a", "tab-b"])
@@ -189,7 +208,7 @@ def test_a_looping_handler_is_reported_once_through_the_real_hook(isolated_app) 
 
 def test_with_the_gate_off_nothing_is_installed_or_counted(isolated_app) -> None:
     app, state = isolated_app
-    assert reflex_hooks.install(app, {}) is None
+    assert reflex_hooks.install(app, DebugSettings()) is None
     assert not any(isinstance(m, reflex_hooks.LoopDetectorMiddleware) for m in app._middlewares)
     with structlog.testing.capture_logs() as logs:
         namespace = _run_spin(app, state, ["tab-c"])
@@ -199,7 +218,7 @@ def test_with_the_gate_off_nothing_is_installed_or_counted(isolated_app) -> None
 
 def test_event_log_context_is_bound_for_handlers(isolated_app) -> None:
     app, state = isolated_app
-    reflex_hooks.install(app, {})
+    reflex_hooks.install(app, DebugSettings())
     _run_spin(app, state, ["tab-d"])
     assert len(CONTEXTS) == 60
     assert len({ctx["requestId"] for ctx in CONTEXTS}) == 60  # one id per event

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from inboxapp.api.app import create_api
 from inboxapp.cache.store import get_cache, reset_cache
+from inboxapp.config import get_settings
 from inboxapp.flags import clear_override_cache, override_key
 from inboxapp.inbox import actions
 from tests import factories as f
@@ -122,6 +123,7 @@ def flag_env() -> Iterator[None]:
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+    get_settings.cache_clear()
     get_cache().client.delete(override_key("INBOX_READ_API_V1"))
     clear_override_cache()
 
@@ -129,12 +131,14 @@ def flag_env() -> Iterator[None]:
 def test_flag_off_answers_503_and_can_be_rolled_back_live(api: TestClient, world, flag_env) -> None:
     params = {"clientId": str(world["a"].id)}
     os.environ["NEXT_PUBLIC_INBOX_READ_API_V1"] = "false"
+    get_settings.cache_clear()  # settings are read once per process
     resp = api.get(COUNTS, params=params, headers=world["h_owner"])
     assert resp.status_code == 503
     assert resp.json()["error"] == "READ_API_DISABLED"
     assert resp.headers["x-read-api-enabled"] == "false"
     assert "NEXT_PUBLIC_INBOX_READ_API_V1" in resp.headers["x-read-api-reason"]
     os.environ["INBOX_READ_API_V1"] = "true"  # the server name wins over the alias
+    get_settings.cache_clear()
     assert api.get(COUNTS, params=params, headers=world["h_owner"]).status_code == 200
     get_cache().client.set(override_key("INBOX_READ_API_V1"), "off")  # Redis override wins
     clear_override_cache()
@@ -147,8 +151,6 @@ def test_redis_stopped_mid_test_serves_correct_data(api: TestClient, world) -> N
     server.start()
     saved = os.environ["REDIS_URL"]
     os.environ["REDIS_URL"] = server.url
-    from inboxapp.config import get_settings
-
     get_settings.cache_clear()
     reset_cache()
     try:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from reflex_base.utils import format as reflex_format
 
 from inboxapp import runtime_tuning
+from inboxapp.config import TuningSettings, env_name, tuning_settings
 
 
 class Color(enum.Enum):
@@ -121,7 +122,8 @@ def test_any_json_value_decodes_identically(value: Any) -> None:
 
 def test_gc_pacing_freezes_and_periodically_collects(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runtime_tuning, "SETTLE_S", 0.01)
-    monkeypatch.setattr(runtime_tuning, "ENABLED", True)
+    monkeypatch.setenv(env_name(TuningSettings, "gc_freeze"), "1")
+    tuning_settings.cache_clear()
     gc.unfreeze()
     try:
 
@@ -149,3 +151,5 @@ def test_gc_pacing_freezes_and_periodically_collects(monkeypatch: pytest.MonkeyP
         assert all(id(o) != probe for o in gc.get_objects())
     finally:
         gc.unfreeze()
+        monkeypatch.undo()
+        tuning_settings.cache_clear()

@@ -2,7 +2,7 @@
 
 Who may read it (``Authorization: Bearer <token>``):
 
-* the scrape token ``INBOXAPP_METRICS_TOKEN`` (a setting; compared in constant time): the
+* the scrape token ``Settings.metrics_token`` (compared in constant time): the
   Prometheus agent;
 * a valid access token of a user who is OWNER or ADMIN of at least one workspace (the metrics
   carry no tenant data, only route templates and totals);

@@ -1,7 +1,7 @@
 """Durable background jobs on procrastinate (PostgreSQL): worker, tasks, retries, status.
 
 * :mod:`.app`: the procrastinate ``App`` and its connector, built lazily (no I/O at import),
-  plus the job settings read from ``INBOXAPP_JOBS_*`` environment variables.
+  (its settings: :class:`inboxapp.config.JobSettings`).
 * :mod:`.tasks`: task definitions (``recompute_inbox_counts``, ``rollup_analytics``, the periodic
   ``sweep``, ``recover_stalled_jobs`` and ``prune_finished_jobs``), the jittered retry strategy,
   :func:`~.tasks.enqueue_recompute` and :func:`~.tasks.install_hooks`.

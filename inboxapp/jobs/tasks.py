@@ -39,9 +39,10 @@ from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 from procrastinate.tasks import Task
 
+from inboxapp.config import job_settings
 from inboxapp.db.engine import owner_engine, owner_session
 from inboxapp.errors import AppError
-from inboxapp.jobs.app import SCHEMA, job_settings, open_sync
+from inboxapp.jobs.app import SCHEMA, open_sync
 from inboxapp.jobs.status import write_status
 from inboxapp.logs import get_logger
 from inboxapp.observability import current_request_id
@@ -83,7 +84,7 @@ class JitteredBackoff(BaseRetryStrategy):
     than the previous one (1.2x < 1.6x) while jobs that failed together spread out. ``u`` is
     derived from (job id, attempt): deterministic per attempt, different across jobs.
     ``max_attempts`` counts every run (5 = the first run plus 4 retries); unset parameters are
-    read from :func:`~inboxapp.jobs.app.job_settings` at decision time.
+    read from :func:`~inboxapp.config.job_settings` at decision time.
     """
 
     def __init__(

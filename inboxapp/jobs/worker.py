@@ -1,11 +1,11 @@
 """The worker process, the task middleware around every job, and operator queries.
 
 * :func:`run_worker`: ``python -m inboxapp worker``. Owner connection, LISTEN/NOTIFY for new
-  jobs plus a short fallback poll (``INBOXAPP_JOBS_POLL_S``, 0.5 s: a retry scheduled for time T
-  starts by T + poll), heartbeats, the periodic tasks, graceful stop on SIGTERM/SIGINT (running
-  jobs finish, up to ``INBOXAPP_JOBS_SHUTDOWN_S``). Several workers on several machines share the
-  queue safely: jobs are taken with ``FOR UPDATE SKIP LOCKED`` and per-workspace ``lock`` values
-  keep one job per workspace and kind running at a time.
+  jobs plus a short fallback poll (``JobSettings.poll_interval_s``, 0.5 s: a retry scheduled for
+  time T starts by T + poll), heartbeats, the periodic tasks, graceful stop on SIGTERM/SIGINT
+  (running jobs finish, up to ``JobSettings.shutdown_timeout_s``). Several workers on several
+  machines share the queue safely: jobs are taken with ``FOR UPDATE SKIP LOCKED`` and
+  per-workspace ``lock`` values keep one job per workspace and kind running at a time.
 * :func:`job_middleware`: around every (sync) task: clears the job's queueing lock once it runs
   (so a retry can never collide with a newer queued job of the same lock, procrastinate issues
   #1446/#1543), binds ``jobId/task/clientId/attempt`` to the log context, logs start (with the
@@ -34,9 +34,9 @@ import structlog
 from procrastinate.job_context import JobContext
 from procrastinate.worker import Worker
 
-from inboxapp.config import get_settings
+from inboxapp.config import get_settings, job_settings
 from inboxapp.db.engine import owner_session
-from inboxapp.jobs.app import SCHEMA, connect, get_app, job_settings, use_role
+from inboxapp.jobs.app import SCHEMA, connect, get_app, use_role
 from inboxapp.jobs.status import now_iso, valid_client_id, write_status
 from inboxapp.jobs.tasks import JitteredBackoff, job_kind, register_periodic
 from inboxapp.logs import bind_context, configure_logging, get_logger

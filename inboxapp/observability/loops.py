@@ -11,26 +11,23 @@ Memory is bounded: at most ``threshold + 1`` timestamps per pair, and pairs idle
 than ``idle_s`` are dropped (checked at most every ``idle_s / 2`` seconds of event time).
 
 The Reflex hook that feeds it is :mod:`inboxapp.observability.reflex_hooks`
-(installed only when ``INBOXAPP_DEBUG_LOOPS=1``).
+(installed only when ``DebugSettings.loops`` is on).
 """
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from dataclasses import dataclass, field
 
-DEFAULT_THRESHOLD = 20
-DEFAULT_WINDOW_S = 2.0
-ENV_GATE = "INBOXAPP_DEBUG_LOOPS"
-ENV_THRESHOLD = "INBOXAPP_DEBUG_LOOPS_THRESHOLD"
-ENV_WINDOW = "INBOXAPP_DEBUG_LOOPS_WINDOW_S"
+from inboxapp.config import DebugSettings, debug_settings
+
+DEFAULT_THRESHOLD: int = DebugSettings.model_fields["loops_threshold"].default
+DEFAULT_WINDOW_S: float = DebugSettings.model_fields["loops_window_s"].default
 
 
-def enabled(environ: dict[str, str] | None = None) -> bool:
-    """The debug gate: ``INBOXAPP_DEBUG_LOOPS=1`` (also true/yes/on). Off by default."""
-    env = os.environ if environ is None else environ
-    return env.get(ENV_GATE, "").strip().lower() in ("1", "true", "yes", "on")
+def enabled(settings: DebugSettings | None = None) -> bool:
+    """The debug gate ``DebugSettings.loops`` (off by default) of ``settings`` or this process."""
+    return (settings or debug_settings()).loops
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +77,10 @@ class LoopDetector:
         self._next_prune = 0.0
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> LoopDetector:
-        env = os.environ if environ is None else environ
-        threshold = int(env.get(ENV_THRESHOLD) or DEFAULT_THRESHOLD)
-        window_s = float(env.get(ENV_WINDOW) or DEFAULT_WINDOW_S)
-        return cls(threshold, window_s)
+    def from_settings(cls, settings: DebugSettings | None = None) -> LoopDetector:
+        """A detector with the threshold and window of ``settings`` (this process's default)."""
+        s = settings or debug_settings()
+        return cls(s.loops_threshold, s.loops_window_s)
 
     def record(self, session: str, handler: str, now: float) -> LoopWarning | None:
         """Count one event; a warning when this pair just crossed the threshold, else None."""

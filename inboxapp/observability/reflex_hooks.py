@@ -13,10 +13,11 @@ unchanged.
   ``?clientId=`` of the page) and ``handler`` (``State.handler``) into the structlog context, so
   every log line an event handler writes, and the background work it starts (realtime
   subscriptions, ``asyncio.to_thread`` reads), carries them.
-* :class:`LoopDetectorMiddleware` (only when ``INBOXAPP_DEBUG_LOOPS=1``; nothing is installed
-  otherwise): feeds :class:`~inboxapp.observability.loops.LoopDetector` with (session, handler)
-  and, once per loop episode, logs ``reflex.loop_detected`` (handler, clientId, counts, a hash
-  of the session token; no PII) and pushes a ``console.warn`` to that browser tab.
+* :class:`LoopDetectorMiddleware` (only when ``DebugSettings.loops`` is on; nothing is
+  installed otherwise): feeds :class:`~inboxapp.observability.loops.LoopDetector` with
+  (session, handler) and, once per loop episode, logs ``reflex.loop_detected`` (handler,
+  clientId, counts, a hash of the session token; no PII) and pushes a ``console.warn`` to that
+  browser tab.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from reflex.middleware import Middleware
 
+from inboxapp.config import DebugSettings
 from inboxapp.logs import get_logger
 from inboxapp.observability.loops import LoopDetector, LoopWarning, enabled
 
@@ -148,7 +150,7 @@ class LoopDetectorMiddleware(Middleware):
     """Counts events per (session, handler); reports a loop once per episode."""
 
     def __init__(self, detector: LoopDetector | None = None) -> None:
-        self.detector = detector or LoopDetector.from_env()
+        self.detector = detector or LoopDetector.from_settings()
 
     async def preprocess(self, app: App, state: BaseState, event: Event) -> StateUpdate | None:
         ctx = event_context()
@@ -184,15 +186,16 @@ class LoopDetectorMiddleware(Middleware):
         await ctx.emit_event(*events)
 
 
-def install(app: App, environ: dict[str, str] | None = None) -> LoopDetectorMiddleware | None:
-    """Add the event hooks to ``app``; the loop detector only behind ``INBOXAPP_DEBUG_LOOPS=1``.
+def install(app: App, settings: DebugSettings | None = None) -> LoopDetectorMiddleware | None:
+    """Add the event hooks to ``app``; the loop detector only behind ``DebugSettings.loops``
+    (of ``settings``, or this process's).
 
     Returns the loop middleware (tests read its detector), or None when the gate is off.
     """
     app.add_middleware(EventLogContextMiddleware())
-    if not enabled(environ):
+    if not enabled(settings):
         return None
-    middleware = LoopDetectorMiddleware()
+    middleware = LoopDetectorMiddleware(LoopDetector.from_settings(settings))
     app.add_middleware(middleware)
     log.info(
         "reflex.loop_detector_installed",

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import random
 import time
 import uuid
@@ -36,7 +35,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from inboxapp.auth.service import AuthError, authenticate, verify_access_token
-from inboxapp.config import get_settings, libpq_url
+from inboxapp.config import get_settings, libpq_url, realtime_settings
 from inboxapp.domain.scope import Scope
 from inboxapp.errors import BadRequest, Forbidden
 from inboxapp.logs import get_logger
@@ -52,7 +51,6 @@ MAX_PENDING_LEADS = 500
 """A reader further behind than this gets one ``RESYNC`` instead of a long id list."""
 REFRESH_MARGIN_S = 60.0
 HEARTBEAT_S = 60.0
-LEAD_DELAY_S = 0.01
 """The process hub's leading edge: an isolated change goes out after this, not the window."""
 COUNTS_PACE_S = 0.5
 """The process hub's ``COUNTS`` pacing for busy workspaces (see ``Hub.counts_pace``)."""
@@ -252,12 +250,13 @@ def process_hub() -> Hub:
     loop = asyncio.get_running_loop()
     if _hub is None or _hub.closed or (_hub.loop is not None and _hub.loop is not loop):
         conninfo = libpq_url(get_settings().runtime_url)
+        tuning = realtime_settings()
         _hub = Hub(
             PgChangeFeed(conninfo),
             check_sessions=not get_settings().supabase_enabled,
-            lead_delay=_lead_delay(),
+            lead_delay=tuning.lead_delay_s,
             executor=_executor(),
-            max_parallel=_int_env("INBOXAPP_REALTIME_PARALLEL", 8),
+            max_parallel=tuning.parallel,
             counts_pace=COUNTS_PACE_S,
         )
     return _hub
@@ -267,34 +266,14 @@ _threads: ThreadPoolExecutor | None = None
 
 
 def _executor() -> ThreadPoolExecutor:
-    """The process hub's threads (``INBOXAPP_REALTIME_THREADS``, default 16): its batch
+    """The process hub's threads (``RealtimeSettings.threads``, default 16): its batch
     queries and the sessions' shared re-reads wait on the database, and the loop's default
     executor (6 threads on 2 cores) is shared with every other blocking call of the app.
-    ``INBOXAPP_REALTIME_PARALLEL`` (default 8) bounds the workspaces decided at once."""
+    ``RealtimeSettings.parallel`` (default 8) bounds the workspaces decided at once."""
     global _threads
     if _threads is None:
-        size = _int_env("INBOXAPP_REALTIME_THREADS", 16)
-        _threads = ThreadPoolExecutor(size, thread_name_prefix="realtime")
+        _threads = ThreadPoolExecutor(realtime_settings().threads, thread_name_prefix="realtime")
     return _threads
-
-
-def _int_env(name: str, default: int) -> int:
-    try:
-        return max(1, int(os.environ.get(name) or default))
-    except ValueError:
-        return default
-
-
-def _lead_delay() -> float | None:
-    """``INBOXAPP_REALTIME_LEAD_DELAY_S``: the hub's leading-edge delay (default 10 ms: the
-    first change after a quiet window goes out at once; ``off`` always waits the window)."""
-    raw = os.environ.get("INBOXAPP_REALTIME_LEAD_DELAY_S", "").strip().lower()
-    if raw in ("off", "none", "no"):
-        return None
-    try:
-        return max(0.0, float(raw)) if raw else LEAD_DELAY_S
-    except ValueError:
-        return LEAD_DELAY_S
 
 
 async def shutdown() -> None:

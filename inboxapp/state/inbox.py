@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import reflex as rx
 
 from inboxapp.auth.tokens import AuthError
+from inboxapp.config import live_settings
 from inboxapp.domain import roles
 from inboxapp.domain.categories import CATEGORIES, COUNT_KEYS
 from inboxapp.domain.roles import Capability, Role
@@ -1109,13 +1110,13 @@ class InboxState(WorkspaceState):
            listener that still owns the tab (an older one re-registered late) resubscribes.
         3. Reflex cancels the unfinished page-load chain (this task belongs to it) on
            navigation, reconnect and disconnect; the listener also ends when the tab is no
-           longer connected to this process (checked every ``TAB_CHECK_S``), when the
-           workspace, the user or the page changed, or when the session is gone.
+           longer connected to this process (checked every ``LiveSettings.tab_check_s``),
+           when the workspace, the user or the page changed, or when the session is gone.
 
-        Per signal: debounce (``live.DEBOUNCE_S``), drain, ONE shared re-read per (workspace,
-        scope, list parameters, version) in this process, then ONE ``async with self`` that
-        applies it. A heartbeat (60 s +- 10 %) refetches without a signal. Errors show
-        "reconnecting" and retry with backoff (1-30 s).
+        Per signal: debounce (``LiveSettings.debounce_s``), drain, ONE shared re-read per
+        (workspace, scope, list parameters, version) in this process, then ONE
+        ``async with self`` that applies it. A heartbeat (60 s +- 10 %) refetches without a
+        signal. Errors show "reconnecting" and retry with backoff (1-30 s).
         """
         async with self:
             tab = self.router.session.client_token
@@ -1212,7 +1213,7 @@ class InboxState(WorkspaceState):
         while not run.reason:
             if not pending_first:
                 signal = None
-                wait = max(0.0, min(heartbeat_at - clock(), live.TAB_CHECK_S))
+                wait = max(0.0, min(heartbeat_at - clock(), live_settings().tab_check_s))
                 try:
                     event = await sub.next_event(timeout=wait)
                     if event is None:
@@ -1274,7 +1275,9 @@ class InboxState(WorkspaceState):
             list_key = ("list", *base, view.list_key)
             # Many tabs on this workspace: count exactly now rather than show the stale
             # materialized row and update every tab again when its recompute lands.
-            exact = hub.subscriber_count(uuid.UUID(view.client_id)) >= live.EXACT_COUNTS_TABS
+            exact = (
+                hub.subscriber_count(uuid.UUID(view.client_id)) >= live_settings().exact_counts_tabs
+            )
             wanted: dict[str, tuple[Any, Callable[[], Any]]] = {
                 "counts": (
                     ("counts", *base, exact),

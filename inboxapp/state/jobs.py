@@ -19,16 +19,16 @@ Live refresh is ONE bounded background task per browser tab (the poller):
   poller belongs to. The poller checks on its own too (the Resume button starts it outside that
   chain): the route, as above, and the tab's websocket (before each fetch, confirmed under the
   lock so a tab that reconnected meanwhile keeps its poller).
-* It also ends when the role check refuses (no longer an owner/admin) and after ``LIVE_MAX_S``
-  (10 minutes by default): the page then shows "Live updates paused" with a Resume button, and
-  the next ``on_load`` (reload, navigation back, websocket reconnect) starts it again.
+* It also ends when the role check refuses (no longer an owner/admin) and after
+  ``JobsPageSettings.live_max_s`` (10 minutes by default): the page then shows "Live updates
+  paused" with a Resume button, and the next ``on_load`` (reload, navigation back, websocket
+  reconnect) starts it again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -36,6 +36,7 @@ from typing import Any
 
 import reflex as rx
 
+from inboxapp.config import jobs_page_settings
 from inboxapp.domain import roles
 from inboxapp.domain.roles import Capability
 from inboxapp.errors import AppError, Forbidden
@@ -48,18 +49,6 @@ log = get_logger("inboxapp.ui")
 JOBS_ROUTE = "/jobs"
 
 
-def _seconds(name: str, default: float, low: float, high: float) -> float:
-    try:
-        value = float(os.environ.get(name) or default)
-    except ValueError:
-        return default
-    return min(max(value, low), high)
-
-
-POLL_INTERVAL_S = _seconds("INBOXAPP_JOBS_PAGE_POLL_S", 2.0, 0.5, 60.0)
-"""Pause between two refreshes while the page is open."""
-LIVE_MAX_S = _seconds("INBOXAPP_JOBS_PAGE_LIVE_MAX_S", 600.0, 5.0, 3600.0)
-"""Lifetime of one poller; ``on_load`` or the Resume button starts a new one."""
 ERROR_BACKOFF_MAX_S = 15.0
 
 # Generations are unique per process, so a reset state never reuses one.
@@ -86,9 +75,10 @@ STATE_LABELS = {
 
 def poll_delay(failures: int) -> float:
     """The pause before the next refresh: the interval, backing off after failed fetches."""
+    interval = jobs_page_settings().poll_s
     if failures <= 0:
-        return POLL_INTERVAL_S
-    return max(POLL_INTERVAL_S, min(POLL_INTERVAL_S * 2 ** min(failures, 4), ERROR_BACKOFF_MAX_S))
+        return interval
+    return max(interval, min(interval * 2 ** min(failures, 4), ERROR_BACKOFF_MAX_S))
 
 
 def running_pollers() -> int:
@@ -268,7 +258,7 @@ class JobsState(WorkspaceState):
 
     def _jobs_start(self) -> Any:
         """Start the poller for ``jobs_client``, or give the running one a new lifetime."""
-        self._poll_deadline = time.time() + LIVE_MAX_S
+        self._poll_deadline = time.time() + jobs_page_settings().live_max_s
         self._put("live", True)
         self._put("paused", False)
         if (

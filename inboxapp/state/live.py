@@ -16,20 +16,21 @@ the state itself:
   the same rows (``global``: owner/admin/manager/portal; a setter: their own leads).
 * **Shared formatting** (:func:`formatted_rows`): list rows are formatted once per (read, time
   zone), not once per session.
-* **Fan-out pacing** (:data:`APPLY_SLOTS`): at most ``INBOXAPP_LIVE_APPLY_CONCURRENCY`` sessions
+* **Fan-out pacing** (:data:`APPLY_SLOTS`): at most ``LiveSettings.apply_concurrency`` sessions
   of this process apply an update at the same moment (FIFO); the early ones finish early instead
   of all finishing last.
 * **Session refresh** (:func:`rotate_once`): one refresh-token rotation per refresh token in this
   process; tabs of one browser share the session, and two concurrent rotations of the same
   refresh token would trip the auth service's reuse detection and sign the user out.
 * Timing: debounce, heartbeat, tab checks and the reconnect backoff.
-* Counters (:data:`STATS`) and, for benchmarks only, ``INBOXAPP_LIVE_STATS_FILE=<path>``: each
-  process writes its counters and its hub's stats to ``<path>.<pid>`` every second (JSON).
+* Counters (:data:`STATS`) and, for benchmarks only, ``ToolSettings.live_stats_file=<path>``:
+  each process writes its counters and its hub's stats to ``<path>.<pid>`` every second (JSON).
 
-Debounce: a signal after a quiet period (no refresh in the last ``DEBOUNCE_S``) refreshes at
-once (leading edge); signals that arrive within ``DEBOUNCE_S`` of the last refresh wait until it
-has passed and are drained into ONE refresh (trailing edge). ``INBOXAPP_LIVE_LEADING=0`` makes it
-a plain trailing debounce (every refresh waits ``DEBOUNCE_S`` after the first signal).
+The timings are :class:`inboxapp.config.LiveSettings`. Debounce: a signal after a quiet period
+(no refresh in the last ``debounce_s``) refreshes at once (leading edge); signals that arrive
+within ``debounce_s`` of the last refresh wait until it has passed and are drained into ONE
+refresh (trailing edge). ``leading_edge`` off makes it a plain trailing debounce (every refresh
+waits ``debounce_s`` after the first signal).
 """
 
 from __future__ import annotations
@@ -53,46 +54,21 @@ from typing import Any, TypeVar
 from inboxapp import runtime_tuning
 from inboxapp.auth import service as auth_service
 from inboxapp.auth.tokens import AuthError, TokenPair
-from inboxapp.config import get_settings
+from inboxapp.config import get_settings, live_settings, tool_settings
 from inboxapp.logs import get_logger
-from inboxapp.realtime.hub import MANY_SUBSCRIBERS, Hub
+from inboxapp.realtime.hub import Hub
 
 log = get_logger("inboxapp.ui")
 
 T = TypeVar("T")
 
 
-def _env_float(name: str, default: float, low: float, high: float) -> float:
-    try:
-        value = float(os.environ.get(name) or default)
-    except ValueError:
-        return default
-    return min(max(value, low), high)
-
-
-DEBOUNCE_S = _env_float("INBOXAPP_LIVE_DEBOUNCE_S", 0.3, 0.0, 5.0)
-"""Signals within this long of the last refresh are coalesced into one refresh."""
-LEADING_EDGE = os.environ.get("INBOXAPP_LIVE_LEADING", "1").strip().lower() not in (
-    "0",
-    "false",
-    "no",
-    "off",
-)
-HEARTBEAT_S = _env_float("INBOXAPP_LIVE_HEARTBEAT_S", 60.0, 1.0, 3600.0)
-"""Refetch at least this often (+-10 % jitter) without any signal: guards silent disconnects."""
-TAB_CHECK_S = _env_float("INBOXAPP_LIVE_TAB_CHECK_S", 15.0, 0.5, 600.0)
-"""Check this often that the tab is still connected (and the feed's live/reconnecting state)."""
 BACKOFF_MIN_S = 1.0
 BACKOFF_MAX_S = 30.0
 SHARED_TTL_S = 2.0
 """A shared read serves callers arriving up to this long after it finished."""
 ROTATED_TTL_S = 60.0
 """A rotated pair is handed to other tabs presenting the same old refresh token this long."""
-APPLY_CONCURRENCY = int(_env_float("INBOXAPP_LIVE_APPLY_CONCURRENCY", 16, 1, 10_000))
-EXACT_COUNTS_TABS = int(_env_float("INBOXAPP_LIVE_EXACT_COUNTS_TABS", MANY_SUBSCRIBERS, 1, 1e9))
-"""From this many tabs on one workspace in this process, a live update whose materialized
-counts are stale counts exactly at once (one live query per scope and change) instead of
-updating every tab a second time when the recompute lands (``COUNTS``)."""
 REFRESH_MARGIN_S = 60.0
 """A token of another tab is adopted only when it is valid at least this much longer."""
 
@@ -120,14 +96,15 @@ def backoff_delay(attempt: int) -> float:
 
 
 def heartbeat_delay() -> float:
-    return HEARTBEAT_S * random.uniform(0.9, 1.1)  # noqa: S311 (jitter, not security)
+    return live_settings().heartbeat_s * random.uniform(0.9, 1.1)  # noqa: S311 (jitter)
 
 
 def debounce_wait(first_signal: float, last_refresh: float, now: float) -> float:
     """Seconds to wait before refreshing for a signal first seen at ``first_signal``."""
-    if LEADING_EDGE:
-        return max(0.0, last_refresh + DEBOUNCE_S - now)
-    return max(0.0, first_signal + DEBOUNCE_S - now)
+    s = live_settings()
+    if s.leading_edge:
+        return max(0.0, last_refresh + s.debounce_s - now)
+    return max(0.0, first_signal + s.debounce_s - now)
 
 
 # ---------------------------------------------------------------------------------- owners
@@ -320,7 +297,7 @@ def apply_slot() -> asyncio.Semaphore:
     global _slots
     loop = asyncio.get_running_loop()
     if _slots is None or _slots[0] is not loop:
-        _slots = (loop, asyncio.Semaphore(APPLY_CONCURRENCY))
+        _slots = (loop, asyncio.Semaphore(live_settings().apply_concurrency))
     return _slots[1]
 
 
@@ -378,16 +355,16 @@ def _gc_timer(phase: str, info: dict[str, Any]) -> None:
 
 
 def _ensure_stats_writer() -> None:
-    """Benchmarks only: ``INBOXAPP_LIVE_STATS_FILE`` set -> write :func:`stats_snapshot`."""
+    """Benchmarks only: ``ToolSettings.live_stats_file`` set -> write :func:`stats_snapshot`."""
     global _stats_task
-    path = os.environ.get("INBOXAPP_LIVE_STATS_FILE")
+    path = tool_settings().live_stats_file
     if not path or (_stats_task is not None and not _stats_task.done()):
         return
     target = f"{path}.{os.getpid()}"
     gc.callbacks.append(_gc_timer)
 
     async def write_forever() -> None:
-        profile_flag = os.environ.get("INBOXAPP_LIVE_PROFILE")  # benchmarks: profile a window
+        profile_flag = tool_settings().live_profile  # benchmarks: profile a window
         profiler: Any = None
 
         def write(snapshot: dict[str, Any]) -> None:

@@ -12,15 +12,16 @@ Gates, in order (each one runs even when an earlier one failed, so the report is
 4. ``tests``: ``make pytest`` (the whole suite, browser tests included; ``make test`` = 1-4).
 5. ``switch-stress``: an isolated stack (a scratch database on the admin server, migrated and
    seeded with the demo, a private redis-server, a job worker and ``reflex run --env prod`` on a
-   free port with ``INBOXAPP_DEBUG_LOOPS=1``), then :mod:`inboxapp.tools.switch_stress` (200
-   switches over inbox and analytics as ``morgan@agency.demo``, with ``inboxapp simulate``
-   writing into the workspace meanwhile and the server log checked for loop warnings). The
-   stack is stopped and the scratch database dropped afterwards.
+   free port with the loop detector on, ``DebugSettings.loops``), then
+   :mod:`inboxapp.tools.switch_stress` (200 switches over inbox and analytics as
+   ``morgan@agency.demo``, with ``inboxapp simulate`` writing into the workspace meanwhile and
+   the server log checked for loop warnings). The stack is stopped and the scratch database
+   dropped afterwards.
 6. ``bench:<name>``: ``benchmarks.jobs --quick`` and ``benchmarks.realtime --quick`` (each
    with its own scratch database), ``benchmarks.read_path --runs 5`` and
    ``benchmarks.analytics --quick`` (against the release database); ``counts`` and
    ``inbox_list`` need the 1M-lead scale database and run only with
-   ``INBOXAPP_SCALE_DATABASE_URL`` set. A benchmark module added later runs with ``--quick``
+   ``ToolSettings.scale_database_url`` set. A benchmark module added later runs with ``--quick``
    against the release database when it offers that flag, else it is listed as skipped.
 
 The report (``docs/release-report.md``) is rendered from ``docs/release-report.template.md``:
@@ -48,6 +49,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from inboxapp.config import DebugSettings, ToolSettings, env_name, tool_settings
 from inboxapp.domain.roles import Role
 from inboxapp.processes import reflex_env, stop_group
 
@@ -212,9 +214,9 @@ def prod_stack(workdir: Path, start_timeout_s: float = 240) -> Iterator[Stack]:
             REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
             JWT_SECRET=env.get("JWT_SECRET") or secrets.token_urlsafe(48),
             LOG_LEVEL="INFO",
-            INBOXAPP_DEBUG_LOOPS="1",
             REFLEX_WEB_WORKDIR=os.environ.get("REFLEX_WEB_WORKDIR") or str(WEB_WORKDIR),
         )
+        env[env_name(DebugSettings, "loops")] = "1"
         subprocess.run([PYTHON, "-m", "inboxapp", "migrate"], cwd=ROOT, env=env, check=True)  # noqa: S603
         seeded = subprocess.run(  # noqa: S603
             [PYTHON, "-m", "inboxapp", "seed", "--demo", "--json"],
@@ -346,7 +348,7 @@ def _offers_quick(name: str) -> bool:
 
 def benchmark_gates(release_env: dict[str, str] | None) -> list[Gate]:
     gates: list[Gate] = []
-    scale_url = os.environ.get("INBOXAPP_SCALE_DATABASE_URL")
+    scale_url = tool_settings().scale_database_url
     for name in benchmark_names():
         args, where = KNOWN_BENCHMARKS.get(name, (["--quick"], "release"))
         if name not in KNOWN_BENCHMARKS and not _offers_quick(name):
@@ -355,9 +357,8 @@ def benchmark_gates(release_env: dict[str, str] | None) -> list[Gate]:
         env = dict(os.environ)
         if where == "scale":
             if not scale_url:
-                gates.append(
-                    Gate(f"bench:{name}", detail="needs INBOXAPP_SCALE_DATABASE_URL (1M leads)")
-                )
+                needs = env_name(ToolSettings, "scale_database_url")
+                gates.append(Gate(f"bench:{name}", detail=f"needs {needs} (1M leads)"))
                 continue
             env["DATABASE_URL"] = scale_url
         elif where == "release":

@@ -24,7 +24,7 @@ What it does:
    the page's clock from the ``select`` to the start of that stable streak.
 5. With ``--realtime-client-id`` it runs ``python -m inboxapp simulate`` meanwhile (writes that
    arrive as realtime events); with ``--server-log`` it counts ``reflex.loop_detected`` lines
-   the server wrote during the run (start the server with ``INBOXAPP_DEBUG_LOOPS=1``).
+   the server wrote during the run (start the server with ``DebugSettings.loops`` on).
 
 Failures (any makes the exit code 1): console errors or uncaught page errors (React's
 "Minified React error", "Too many re-renders", "Maximum update depth" are also counted apart),
@@ -51,6 +51,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from inboxapp.config import tool_settings
 
 PAGES = {"inbox": "/", "analytics": "/analytics", "jobs": "/jobs"}
 CHROMIUM = "/usr/bin/chromium"
@@ -581,7 +583,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = args.password or os.environ.get("INBOXAPP_STRESS_PASSWORD", "")
+        secret = tool_settings().stress_password
+        password = args.password or (secret.get_secret_value() if secret else "")
     if not password:
         print("error: give --password-stdin or --password", file=sys.stderr)
         return 2
