@@ -1,6 +1,6 @@
 """Secrets at rest (provider API keys, webhook signing secrets, LLM keys): Fernet encryption.
 
-``INBOXAPP_SECRETS_KEY`` holds one or more urlsafe-base64 32-byte Fernet keys separated by
+``Settings.secrets_key`` holds one or more urlsafe-base64 32-byte Fernet keys separated by
 commas; the first encrypts, all decrypt (key rotation: put the new key first, re-encrypt, drop
 the old one). Without it, local mode keeps a random key under the ignored data folder (like the
 local JWT secret), so a demo works out of the box; production must set it.
@@ -10,16 +10,15 @@ Never log what goes in or comes out; :class:`Secret` hides its value from ``repr
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from inboxapp.config import DATA_DIR
+from inboxapp.config import Settings, env_name, get_settings
 
-ENV_KEY = "INBOXAPP_SECRETS_KEY"
+ENV_KEY = env_name(Settings, "secrets_key")
 _lock = threading.Lock()
 
 
@@ -36,7 +35,7 @@ class Secret:
 
 
 def _local_key() -> str:
-    path = DATA_DIR / "secrets_key"
+    path = get_settings().data_dir / "secrets_key"
     with _lock:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,13 +48,9 @@ def _local_key() -> str:
 
 @lru_cache(maxsize=1)
 def _box() -> MultiFernet:
-    raw = os.environ.get(ENV_KEY, "").strip() or _local_key()
-    try:
-        return MultiFernet([Fernet(k.strip().encode()) for k in raw.split(",") if k.strip()])
-    except (ValueError, TypeError):
-        raise SystemExit(
-            f"invalid configuration: {ENV_KEY}: must be comma-separated Fernet keys"
-        ) from None
+    configured = get_settings().secrets_key  # validated: comma-separated Fernet keys
+    raw = configured.get_secret_value() if configured else _local_key()
+    return MultiFernet([Fernet(k.strip().encode()) for k in raw.split(",") if k.strip()])
 
 
 def encrypt(plain: str) -> str:
@@ -74,3 +69,4 @@ def decrypt(token: str) -> Secret:
 def reset() -> None:
     """Forget the loaded keys (tests, after the environment changed)."""
     _box.cache_clear()
+    get_settings.cache_clear()
