@@ -98,7 +98,10 @@ def apply_event(s: Session, client_id: uuid.UUID, event: InboundEvent) -> Applie
     if not keys:
         raise ValueError("the event names no lead (no id, email, phone or LinkedIn URL)")
     s.execute(
-        sa.text("SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest(:keys) k"),
+        sa.text(
+            "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))"
+            " FROM unnest(CAST(:keys AS text[])) k"
+        ),
         {"keys": keys},
     )
     campaign_id = _campaign(s, client_id, event)
