@@ -157,11 +157,12 @@ def smartlead(
     email: str = "kim@buyer.example",
     text: str = "Not interested, thanks.",
     category: str | None = None,
+    lead_id: str = "sl-lead-1",
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "webhook_id": 100,
         "webhook_name": "inbox",
-        "sl_email_lead_id": "sl-lead-1",
+        "sl_email_lead_id": lead_id,
         "sl_email_lead_map_id": 1438627,
         "sl_lead_email": email,
         "stats_id": f"stats-{message_id}",

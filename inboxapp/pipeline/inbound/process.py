@@ -25,7 +25,6 @@ messages stored, not on the order they came in:
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -201,7 +200,7 @@ def _find_or_create_lead(
     }
     if who.external_id and provider not in (lead.externalIds or {}):
         updates["externalIds"] = L.c.externalIds.op("||")(
-            sa.cast(json.dumps({provider: who.external_id}), JSONB)
+            sa.literal({provider: who.external_id}, type_=JSONB)
         )
     if updates:
         lead = s.execute(sa.update(L).where(L.c.id == lead.id).values(**updates).returning(L)).one()
