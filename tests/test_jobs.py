@@ -118,8 +118,9 @@ def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
 class Workers:
     """Worker subprocesses sharing this test's environment; stderr goes to files."""
 
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, queues: list[str] | None = None) -> None:
         self.log_dir = log_dir
+        self.queues = queues or WORKER_QUEUES
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
         self.logs: dict[int, Path] = {}
 
@@ -134,7 +135,7 @@ class Workers:
                 "--concurrency",
                 "2",
                 "--queues",
-                *WORKER_QUEUES,
+                *self.queues,
             ],
             cwd=PROJECT_ROOT,
             env=dict(os.environ),
