@@ -75,7 +75,9 @@ def wait_event(event_id: str, status: str, timeout: float = 30) -> dict[str, Any
 
 
 def attempts(key: str) -> list[int]:
-    return [r[0] for r in q("SELECT pid FROM inbound_test.attempts WHERE key = %s ORDER BY at", key)]
+    return [
+        r[0] for r in q("SELECT pid FROM inbound_test.attempts WHERE key = %s ORDER BY at", key)
+    ]
 
 
 def reply(text: str, **kwargs: Any) -> dict[str, Any]:
@@ -122,7 +124,9 @@ def test_a_failing_event_is_retried_dead_lettered_visible_and_replayed(workers: 
     job = next(j for j in status["jobs"] if j["job"] == "process_webhook_event")
     assert job["deadLettered"] == 1 and job["state"] == "failed"
     overview = cli("jobs", "status", "--client-id", str(shop.ws.id), "--json")
-    assert [d["task"] for d in json.loads(overview.stdout)["deadLetter"]] == ["process_webhook_event"]
+    assert [d["task"] for d in json.loads(overview.stdout)["deadLetter"]] == [
+        "process_webhook_event"
+    ]
 
     q("INSERT INTO inbound_test.healed (key) VALUES (%s)", key)
     replayed = cli("webhooks", "replay", "--failed", "--client-id", str(shop.ws.id), "--json")
