@@ -220,3 +220,28 @@ def test_the_url_uses_the_public_base_url(monkeypatch: pytest.MonkeyPatch) -> No
         inbound_settings.cache_clear()
     assert issued.url is not None
     assert issued.url.startswith("https://inbox.example.com/api/webhooks/smartlead/")
+
+
+def test_cli_url_issues_once_rotates_and_sets_the_signature_rule(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from inboxapp.cli import main
+
+    ws = Shop.create("CLI", require_signature=False).ws
+    base = ["webhooks", "url", "--client-id", str(ws.id), "--provider", "smartlead", "--json"]
+    # The fixture created endpoints already: the URL is not shown again, the secret is.
+    assert main(base) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["url"] is None and shown["signingSecret"].startswith("whsec_")
+    assert main([*base, "--rotate", "--require-signature"]) == 0
+    rotated = json.loads(capsys.readouterr().out)
+    assert rotated["url"].startswith(f"{inbound_settings().base_url()}/api/webhooks/smartlead/")
+    assert rotated["requireSignature"] is True and rotated["previousValidUntil"]
+    assert list(rotated)[:2] == ["url", "signingSecret"]
+    assert main(["webhooks", "url", "--client-id", str(uuid.uuid4()), "--provider", "ghl"]) == 2
+    assert "no workspace" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["webhooks", "url", "--client-id", str(ws.id), "--provider", "fax"])
+    assert exit_info.value.code == 2
+    assert main(["webhooks", "replay", "--event-id", str(uuid.uuid4()), "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["missing"]

@@ -36,6 +36,9 @@ class ClassifierInput:
 
 
 class Classifier(Protocol):
+    thread_messages: int
+    """How many earlier messages of the conversation it wants (0: none, no query)."""
+
     def classify(self, message: ClassifierInput) -> str:
         """One of ``SENTIMENT_TAGS``."""
         ...
@@ -142,6 +145,8 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 class RulesClassifier:
     """The provider's hint if it is a known tag, else the first matching rule, else Neutral."""
+
+    thread_messages = 0
 
     def classify(self, message: ClassifierInput) -> str:
         if message.hint in SENTIMENT_TAGS:

@@ -21,11 +21,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from procrastinate import Blueprint
+from procrastinate import exceptions as pexc
 from procrastinate.job_context import JobContext
 
 from inboxapp.db.engine import owner_session, workspace_session
 from inboxapp.inbox.hooks import workspace_changed
-from inboxapp.jobs.app import SCHEMA
+from inboxapp.jobs.app import SCHEMA, open_sync
+from inboxapp.jobs.status import write_status
 from inboxapp.jobs.tasks import (
     RETRY,
     InvalidJobInput,
@@ -34,6 +36,7 @@ from inboxapp.jobs.tasks import (
     parse_client_id,
 )
 from inboxapp.logs import get_logger
+from inboxapp.observability import current_request_id
 from inboxapp.pipeline.providers import Provider
 
 from . import adapters
@@ -118,13 +121,31 @@ def mark_failed(client_id: uuid.UUID, event_id: uuid.UUID, attempt: int, code: s
         )
 
 
-def enqueue_event(client_id: uuid.UUID | str, event_id: uuid.UUID | str) -> int | None:
-    """Queue the processing of one stored event (no-op when one is already queued)."""
+def enqueue_event(
+    client_id: uuid.UUID | str, event_id: uuid.UUID | str, *, fresh: bool = False
+) -> int | None:
+    """Queue the processing of one stored event (no-op when one is already queued).
+
+    ``fresh``: the event was stored just now, so no job can exist yet: defer at once (the
+    accept path saves the look-up round trips of :func:`~inboxapp.jobs.tasks._enqueue`).
+    """
     lock = event_lock(event_id)
     cid = parse_client_id(client_id)
-    return _enqueue(
-        process_webhook_event, cid, lock=lock, queueing_lock=lock, event_id=str(event_id)
-    )
+    if not fresh:
+        return _enqueue(
+            process_webhook_event, cid, lock=lock, queueing_lock=lock, event_id=str(event_id)
+        )
+    open_sync()
+    kwargs = {"client_id": str(cid), "event_id": str(event_id)}
+    request_id = current_request_id()
+    if request_id:
+        kwargs["request_id"] = request_id
+    try:
+        job_id = process_webhook_event.configure(lock=lock, queueing_lock=lock).defer(**kwargs)
+    except pexc.AlreadyEnqueued:
+        return None
+    write_status(str(cid), TASK, state="queued", jobId=job_id)
+    return job_id
 
 
 # -- stranded events -------------------------------------------------------------------------

@@ -105,11 +105,12 @@ def apply_event(s: Session, client_id: uuid.UUID, event: InboundEvent) -> Applie
     )
     campaign_id = _campaign(s, client_id, event)
     lead = _find_or_create_lead(s, client_id, event, who, campaign_id)
-    message_id, changed = _message(s, client_id, lead, event)
+    message_id, sentiment, changed = _message(s, client_id, lead, event)
     if event.kind is Kind.UNSUBSCRIBED or event.kind is Kind.BOUNCED:
         changed |= _blacklist(s, lead.id)
     elif event.kind in INBOUND_KINDS and (changed or message_id is None):
-        changed |= _follow_replies(s, client_id, lead.id, message_id, event)
+        tag = sentiment if message_id is not None else event.sentiment_hint or "Interested"
+        changed |= _follow_replies(s, client_id, lead, message_id, tag or "", event)
     if changed:
         s.execute(RECOMPUTE_LEAD_ROLLUPS, {"lead_id": lead.id})
     return Applied(lead.id, message_id, changed)
@@ -212,10 +213,10 @@ def _find_or_create_lead(
 
 def _message(
     s: Session, client_id: uuid.UUID, lead: Any, event: InboundEvent
-) -> tuple[uuid.UUID | None, bool]:
-    """Insert the event's message once; returns its id and whether anything changed."""
+) -> tuple[uuid.UUID | None, str | None, bool]:
+    """Insert the event's message once: (its id, its sentiment, whether anything changed)."""
     if event.message_id is None or event.kind is Kind.UNSUBSCRIBED:
-        return None, False
+        return None, None, False
     inbound = event.kind in INBOUND_KINDS or event.kind is Kind.BOUNCED
     sentiment: str | None = BLACKLIST
     if event.kind is Kind.BOUNCED:
@@ -252,7 +253,7 @@ def _message(
         .returning(M.c.id)
     ).scalar_one_or_none()
     if inserted is not None:
-        return inserted, True
+        return inserted, sentiment, True
     existing = s.execute(
         sa.select(M.c.id, M.c.sentiment).where(
             M.c.clientId == client_id,
@@ -262,19 +263,25 @@ def _message(
     ).one()
     if event.sentiment_hint == "Interested" and inbound and existing.sentiment != "Interested":
         s.execute(sa.update(M).where(M.c.id == existing.id).values(sentiment="Interested"))
-        return existing.id, True
-    return existing.id, False
+        return existing.id, "Interested", True
+    return existing.id, existing.sentiment, False
 
 
 def _classify(s: Session, lead_id: uuid.UUID, event: InboundEvent, body: str) -> str:
-    rows = s.execute(
-        sa.select(M.c.direction, M.c.body)
-        .where(M.c.leadId == lead_id)
-        .order_by(M.c.sentAt.desc(), M.c.id.desc())
-        .limit(THREAD_MESSAGES)
-    ).all()
+    classifier = get_classifier()
+    wanted = getattr(classifier, "thread_messages", THREAD_MESSAGES)
+    rows = (
+        s.execute(
+            sa.select(M.c.direction, M.c.body)
+            .where(M.c.leadId == lead_id)
+            .order_by(M.c.sentAt.desc(), M.c.id.desc())
+            .limit(wanted)
+        ).all()
+        if wanted
+        else []
+    )
     thread = tuple(ThreadMessage(r.direction, r.body) for r in reversed(rows))
-    return get_classifier().classify(
+    return classifier.classify(
         ClassifierInput(
             text=body,
             channel=event.channel,
@@ -306,16 +313,14 @@ _LATEST_INBOUND = sa.text(
 def _follow_replies(
     s: Session,
     client_id: uuid.UUID,
-    lead_id: uuid.UUID,
+    lead: Any,
     message_id: uuid.UUID | None,
+    tag: str,
     event: InboundEvent,
 ) -> bool:
-    """Sentiment, status, positive assignment and opt-outs after an inbound event."""
-    lead = s.execute(sa.select(L).where(L.c.id == lead_id)).one()
-    if message_id is None:  # "interested" about the lead, no message: a reply at event time
-        tag = event.sentiment_hint or "Interested"
-    else:
-        tag = s.execute(sa.select(M.c.sentiment).where(M.c.id == message_id)).scalar_one() or ""
+    """Sentiment, status, positive assignment and opt-outs after an inbound event
+    (``message_id`` None: the provider marked the lead itself, as of the event's time)."""
+    lead_id = lead.id
     values: dict[str, Any] = {}
     if tag in POSITIVE_TAGS:
         values.update(first_positive(s, client_id, lead))

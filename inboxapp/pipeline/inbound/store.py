@@ -65,17 +65,17 @@ def store_event(
             ).one()
     if existing is not None:
         if existing.status == "pending":
-            _enqueue(client_id, existing.id)
+            _enqueue(client_id, existing.id, fresh=False)
         return Stored("duplicate", existing.id)
     assert new_id is not None
     if ignored:
         return Stored("ignored", new_id)
-    _enqueue(client_id, new_id)
+    _enqueue(client_id, new_id, fresh=True)
     return Stored("accepted", new_id)
 
 
-def _enqueue(client_id: uuid.UUID, event_id: uuid.UUID) -> None:
+def _enqueue(client_id: uuid.UUID, event_id: uuid.UUID, *, fresh: bool) -> None:
     try:
-        enqueue_event(client_id, event_id)
+        enqueue_event(client_id, event_id, fresh=fresh)
     except Exception as exc:  # the event is stored: the sweep queues it later
         log.warning("webhook.enqueue_failed", errorType=type(exc).__name__, eventId=str(event_id))
