@@ -35,19 +35,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 
-from benchmarks.common import fmt, p50, p95
+from benchmarks.common import fmt, p50, p95, scratch_database
 
-ADMIN_URL = os.environ.get(
-    "TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _db_url(admin: str, name: str) -> str:
-    base, _, query = admin.partition("?")
-    return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
 
 
 def _free_port() -> int:
@@ -214,38 +205,21 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer events (about a minute)")
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
     args = parser.parse_args()
-    name = f"inboxapp_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
     os.environ.update(
-        DATABASE_URL=_db_url(ADMIN_URL, name),
         REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
-        INBOXAPP_JOBS_ROLLUP_DELAY_S="5",
         LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"),
     )
-    os.environ.pop("APP_DATABASE_URL", None)
-    try:
-        from inboxapp.db.migrate import upgrade
-
-        upgrade()
+    with scratch_database():
         r = run(args.quick)
-        print(f"\nwebhooks, {os.cpu_count()} CPUs, one uvicorn process, one job worker")
-        print(f"  ack (signed reply -> 202)      {r.pop('acksFmt')}   ({r['acks']} posts)")
-        print(
-            f"  sustained                      {r['processedPerS']:8.1f} events/s processed"
-            f" ({r['burstEvents']} events from 4 senders, posted at {r['burstPostedPerS']}/s)"
-        )
-        print(f"  webhook -> visible (inbox)     {r.pop('visibleFmt')}")
-        if args.json:
-            print(json.dumps(r))
-    finally:
-        from inboxapp.db.engine import dispose_engines
-        from inboxapp.jobs.app import reset_app
-
-        reset_app()
-        dispose_engines()
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print(f"\nwebhooks, {os.cpu_count()} CPUs, one uvicorn process, one job worker")
+    print(f"  ack (signed reply -> 202)      {r.pop('acksFmt')}   ({r['acks']} posts)")
+    print(
+        f"  sustained                      {r['processedPerS']:8.1f} events/s processed"
+        f" ({r['burstEvents']} events from 4 senders, posted at {r['burstPostedPerS']}/s)"
+    )
+    print(f"  webhook -> visible (inbox)     {r.pop('visibleFmt')}")
+    if args.json:
+        print(json.dumps(r))
 
 
 if __name__ == "__main__":

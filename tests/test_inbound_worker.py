@@ -19,7 +19,7 @@ from inboxapp.pipeline.providers import Provider
 from tests import inbound_payloads as p
 from tests.inbound_helpers import Shop, lead_of, messages_of, rows
 from tests.test_cache import RedisProcess
-from tests.test_jobs import WORKER_ENV, Workers, _reset_process_state, q, wait_for
+from tests.test_jobs import WORKER_ENV, Workers, private_redis, q, wait_for
 
 EB = Provider.EMAILBISON
 ENV = {
@@ -31,22 +31,11 @@ ENV = {
 
 @pytest.fixture(scope="module")
 def redis_server(database_url: str) -> Iterator[RedisProcess]:
-    saved = {k: os.environ.get(k) for k in [*ENV, "REDIS_URL"]}
-    server = RedisProcess()
-    server.start()
-    os.environ.update(ENV, REDIS_URL=server.url)
-    _reset_process_state()
     from tests.inbound_testing import ensure_tables
 
-    ensure_tables()
-    yield server
-    server.stop()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    _reset_process_state()
+    with private_redis(ENV) as server:
+        ensure_tables()
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ The workers and this process share a private Redis, so the shared one is never t
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -178,25 +179,34 @@ class Workers:
         self.procs.clear()
 
 
-@pytest.fixture(scope="module")
-def redis_server(database_url: str) -> Iterator[RedisProcess]:
-    """A private Redis for this module; the env points workers and this process at it."""
-    saved = {k: os.environ.get(k) for k in [*WORKER_ENV, "REDIS_URL"]}
+@contextlib.contextmanager
+def private_redis(env: dict[str, str]) -> Iterator[RedisProcess]:
+    """A private Redis; ``env`` (and its URL) point workers and this process at it."""
+    saved = {k: os.environ.get(k) for k in [*env, "REDIS_URL"]}
     server = RedisProcess()
     server.start()
-    os.environ.update(WORKER_ENV, REDIS_URL=server.url)
+    os.environ.update(env, REDIS_URL=server.url)
     _reset_process_state()
+    try:
+        yield server
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        _reset_process_state()
+
+
+@pytest.fixture(scope="module")
+def redis_server(database_url: str) -> Iterator[RedisProcess]:
+    """A private Redis for this module."""
     from tests.jobs_testing_tasks import ensure_tables
 
-    ensure_tables()
-    yield server
-    server.stop()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    _reset_process_state()
+    with private_redis(WORKER_ENV) as server:
+        ensure_tables()
+        yield server
 
 
 @pytest.fixture(scope="module")

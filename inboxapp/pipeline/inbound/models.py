@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlmodel import Field, SQLModel
 
+from inboxapp.db.models import _fk, _uuid_pk
 from inboxapp.pipeline.providers import Provider
 
 PROVIDER_VALUES = ", ".join(f"'{p.value}'" for p in Provider)
@@ -48,17 +49,8 @@ class WebhookEndpoint(SQLModel, table=True):
         ),
     )
 
-    id: uuid.UUID = Field(
-        default_factory=uuid.uuid4,
-        sa_column=sa.Column(
-            UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")
-        ),
-    )
-    clientId: uuid.UUID = Field(
-        sa_column=sa.Column(
-            UUID(as_uuid=True), sa.ForeignKey("Client.id", ondelete="CASCADE"), nullable=False
-        )
-    )
+    id: uuid.UUID = _uuid_pk()
+    clientId: uuid.UUID = _fk("Client.id")
     provider: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     tokenHash: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     previousTokenHash: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
@@ -99,17 +91,8 @@ class WebhookEvent(SQLModel, table=True):
         sa.CheckConstraint(f"status IN ({_STATUS_VALUES})", name="WebhookEvent_status"),
     )
 
-    id: uuid.UUID = Field(
-        default_factory=uuid.uuid4,
-        sa_column=sa.Column(
-            UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")
-        ),
-    )
-    clientId: uuid.UUID = Field(
-        sa_column=sa.Column(
-            UUID(as_uuid=True), sa.ForeignKey("Client.id", ondelete="CASCADE"), nullable=False
-        )
-    )
+    id: uuid.UUID = _uuid_pk()
+    clientId: uuid.UUID = _fk("Client.id")
     provider: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     eventType: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     dedupeKey: str = Field(sa_column=sa.Column(sa.Text, nullable=False))

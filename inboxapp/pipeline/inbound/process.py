@@ -173,20 +173,6 @@ def _find_or_create_lead(
         .with_for_update()
     ).first()
     ref = event.lead
-    if lead is None:
-        values = {
-            "id": uuid.uuid4(),
-            "clientId": client_id,
-            "campaignId": campaign_id,
-            "firstName": ref.first_name,
-            "lastName": ref.last_name,
-            "email": who.email,
-            "phone": who.phone,
-            "linkedinUrl": who.linkedin_url,
-            "company": ref.company,
-            "externalIds": {provider: who.external_id} if who.external_id else {},
-        }
-        return s.execute(sa.insert(L).values(**values).returning(L)).one()
     fill = {
         "campaignId": campaign_id,
         "firstName": ref.first_name,
@@ -196,6 +182,14 @@ def _find_or_create_lead(
         "linkedinUrl": who.linkedin_url,
         "company": ref.company,
     }
+    if lead is None:
+        values = {
+            **fill,
+            "id": uuid.uuid4(),
+            "clientId": client_id,
+            "externalIds": {provider: who.external_id} if who.external_id else {},
+        }
+        return s.execute(sa.insert(L).values(**values).returning(L)).one()
     updates: dict[str, Any] = {
         k: v for k, v in fill.items() if v is not None and getattr(lead, k) is None
     }
