@@ -19,7 +19,7 @@ from inboxapp.pipeline.providers import Provider
 from tests import inbound_payloads as p
 from tests.inbound_helpers import Shop, lead_of, messages_of, rows
 from tests.test_cache import RedisProcess
-from tests.test_jobs import WORKER_ENV, Workers, private_redis, q, wait_for
+from tests.test_jobs import WORKER_ENV, Workers, private_redis, q, wait_for, worker_pool
 
 EB = Provider.EMAILBISON
 ENV = {
@@ -42,13 +42,9 @@ def redis_server(database_url: str) -> Iterator[RedisProcess]:
 def workers(
     redis_server: RedisProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Workers]:
-    pool = Workers(tmp_path_factory.mktemp("inbound-workers"), ["webhooks", "maintenance"])
-    try:
-        pool.start()
-        pool.wait_ready()
+    log_dir = tmp_path_factory.mktemp("inbound-workers")
+    with worker_pool(log_dir, 1, ["webhooks", "maintenance"]) as pool:
         yield pool
-    finally:
-        pool.stop()
 
 
 def event_row(event_id: str) -> dict[str, Any]:

@@ -209,18 +209,25 @@ def redis_server(database_url: str) -> Iterator[RedisProcess]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def workers(
-    redis_server: RedisProcess, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Workers]:
-    pool = Workers(tmp_path_factory.mktemp("workers"))
+@contextlib.contextmanager
+def worker_pool(log_dir: Path, n: int = 2, queues: list[str] | None = None) -> Iterator[Workers]:
+    """``n`` running workers (registered and heartbeating), stopped afterwards."""
+    pool = Workers(log_dir, queues)
     try:
-        pool.start()
-        pool.start()
+        for _ in range(n):
+            pool.start()
         pool.wait_ready()
         yield pool
     finally:
         pool.stop()
+
+
+@pytest.fixture(scope="module")
+def workers(
+    redis_server: RedisProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Workers]:
+    with worker_pool(tmp_path_factory.mktemp("workers")) as pool:
+        yield pool
 
 
 def status_of(client_id: str, job: str) -> dict[str, Any]:

@@ -17,7 +17,9 @@ Revision ID: 0010
 Revises: 0009
 """
 
+import importlib.util
 from collections.abc import Sequence
+from pathlib import Path
 
 from alembic import op
 
@@ -132,33 +134,28 @@ REVOKE ALL ON FUNCTION app.webhook_endpoint(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.webhook_endpoint(text, text) TO authenticator;
 """
 
-ROUND_ROBIN = """
-CREATE OR REPLACE FUNCTION app.next_round_robin_setter(client uuid) RETURNS uuid
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = '' AS $$
-DECLARE
-  setters uuid[];
-  pos int;
-BEGIN
-  IF coalesce(app.role_rank(app.effective_role(client)), -1) < 1
-     AND NOT (%(service)s) THEN
-    RAISE EXCEPTION 'not allowed to assign in this workspace' USING ERRCODE = '42501';
-  END IF;
-  SELECT array_agg(DISTINCT m."userId" ORDER BY m."userId") INTO setters
-    FROM public."ClientMember" m WHERE m."clientId" = client AND m.role = 'SETTER';
-  IF setters IS NULL THEN
-    RETURN NULL;
-  END IF;
-  UPDATE public."Client" c SET "roundRobinCursor" = c."roundRobinCursor" + 1
-    WHERE c.id = client AND coalesce((c.settings ->> 'roundRobinEnabled')::boolean, true)
-    RETURNING c."roundRobinCursor" - 1 INTO pos;
-  IF pos IS NULL THEN
-    RETURN NULL;
-  END IF;
-  RETURN setters[1 + (pos %% array_length(setters, 1))];
-END $$;
-"""
-# The caller's SET ROLE survives the SECURITY DEFINER switch of current_user.
-SERVICE_CALLER = f"current_setting('role', true) = '{SERVICE}' AND client = app.service_client_id()"
+
+def _round_robin(service_may_assign: bool) -> str:
+    """0003's ``app.next_round_robin_setter``, with (or, going down, without) the clause that
+    lets ``inboxapp_service`` assign in its own workspace (the caller's SET ROLE survives the
+    SECURITY DEFINER switch of current_user)."""
+    path = Path(__file__).with_name("0003_round_robin.py")
+    spec = importlib.util.spec_from_file_location("revision_0003", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sql = str(module.NEXT_SETTER).replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
+    check = "  IF coalesce(app.role_rank(app.effective_role(client)), -1) < 1 THEN"
+    assert check in sql
+    if service_may_assign:
+        sql = sql.replace(
+            check,
+            check.removesuffix(" THEN")
+            + f"\n     AND NOT (current_setting('role', true) = '{SERVICE}'"
+            + " AND client = app.service_client_id()) THEN",
+        )
+    return sql
+
 
 DOWNGRADE = """
 DROP FUNCTION app.webhook_endpoint(text, text);
@@ -180,9 +177,9 @@ ALTER TABLE public."Campaign" DROP COLUMN provider, DROP COLUMN "externalId";
 def upgrade() -> None:
     op.execute(COLUMNS)
     op.execute(TABLES)
-    op.execute(ROUND_ROBIN % {"service": SERVICE_CALLER})
+    op.execute(_round_robin(service_may_assign=True))
 
 
 def downgrade() -> None:
     op.execute(DOWNGRADE)
-    op.execute(ROUND_ROBIN % {"service": "false"})
+    op.execute(_round_robin(service_may_assign=False))
