@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import statistics
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 
 from inboxapp.db.engine import owner_session
@@ -48,3 +52,33 @@ def largest_workspace() -> tuple[uuid.UUID, uuid.UUID, int]:
             )
         ).one()
     return row.id, row.ownerUserId, int(row.n)
+
+
+ADMIN_URL = os.environ.get(
+    "TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    """A new migrated database next to the admin one, as ``DATABASE_URL``; dropped after."""
+    name = f"inboxapp_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, query = ADMIN_URL.partition("?")
+    url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+    os.environ["DATABASE_URL"] = url
+    os.environ.pop("APP_DATABASE_URL", None)
+    try:
+        from inboxapp.db.migrate import upgrade
+
+        upgrade()
+        yield url
+    finally:
+        from inboxapp.db.engine import dispose_engines
+        from inboxapp.jobs.app import reset_app
+
+        reset_app()
+        dispose_engines()
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -6,6 +6,7 @@
   users add EMAIL --password-stdin [--name NAME] [--workspace ID --role ROLE] | users list
   members add WORKSPACE_ID EMAIL --role ROLE
   seed --demo | seed --scale --leads N [--workspaces W] [--messages-per-lead M] [--seed S]
+  webhooks url --client-id X --provider P [--rotate] | webhooks replay --event-id E | --failed
 
 Commands that print data accept ``--json``. Mistakes print one line on stderr and exit with 2.
 """
@@ -312,12 +313,14 @@ def build_parser() -> Parser:
     from inboxapp.analytics.cli import register as register_analytics
     from inboxapp.counts.cli import register as register_counts
     from inboxapp.jobs.cli import register as register_jobs
+    from inboxapp.pipeline.inbound.cli import register as register_webhooks
     from inboxapp.simulate import register as register_simulate
 
     register_jobs(sub)
     register_counts(sub)
     register_simulate(sub)
     register_analytics(sub)
+    register_webhooks(sub)
     return parser
 
 

@@ -122,9 +122,12 @@ def database_url() -> Iterator[str]:
     os.environ.pop("SUPABASE_URL", None)
     reset_app_caches()
     from inboxapp.db.migrate import upgrade
+    from inboxapp.pipeline.inbound import local_urls
 
     upgrade()
+    local_urls.PATH = get_settings().data_dir / f"test-webhook-urls-{RUN_ID}.json"  # not the demo's
     yield url
+    local_urls.PATH.unlink(missing_ok=True)
     reset_app_caches()
     with psycopg.connect(libpq_url(admin), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -10,6 +10,7 @@ The workers and this process share a private Redis, so the shared one is never t
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -118,8 +119,9 @@ def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
 class Workers:
     """Worker subprocesses sharing this test's environment; stderr goes to files."""
 
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, queues: list[str] | None = None) -> None:
         self.log_dir = log_dir
+        self.queues = queues or WORKER_QUEUES
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
         self.logs: dict[int, Path] = {}
 
@@ -134,7 +136,7 @@ class Workers:
                 "--concurrency",
                 "2",
                 "--queues",
-                *WORKER_QUEUES,
+                *self.queues,
             ],
             cwd=PROJECT_ROOT,
             env=dict(os.environ),
@@ -177,39 +179,55 @@ class Workers:
         self.procs.clear()
 
 
-@pytest.fixture(scope="module")
-def redis_server(database_url: str) -> Iterator[RedisProcess]:
-    """A private Redis for this module; the env points workers and this process at it."""
-    saved = {k: os.environ.get(k) for k in [*WORKER_ENV, "REDIS_URL"]}
+@contextlib.contextmanager
+def private_redis(env: dict[str, str]) -> Iterator[RedisProcess]:
+    """A private Redis; ``env`` (and its URL) point workers and this process at it."""
+    saved = {k: os.environ.get(k) for k in [*env, "REDIS_URL"]}
     server = RedisProcess()
     server.start()
-    os.environ.update(WORKER_ENV, REDIS_URL=server.url)
+    os.environ.update(env, REDIS_URL=server.url)
     _reset_process_state()
+    try:
+        yield server
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        _reset_process_state()
+
+
+@pytest.fixture(scope="module")
+def redis_server(database_url: str) -> Iterator[RedisProcess]:
+    """A private Redis for this module."""
     from tests.jobs_testing_tasks import ensure_tables
 
-    ensure_tables()
-    yield server
-    server.stop()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    _reset_process_state()
+    with private_redis(WORKER_ENV) as server:
+        ensure_tables()
+        yield server
+
+
+@contextlib.contextmanager
+def worker_pool(log_dir: Path, n: int = 2, queues: list[str] | None = None) -> Iterator[Workers]:
+    """``n`` running workers (registered and heartbeating), stopped afterwards."""
+    pool = Workers(log_dir, queues)
+    try:
+        for _ in range(n):
+            pool.start()
+        pool.wait_ready()
+        yield pool
+    finally:
+        pool.stop()
 
 
 @pytest.fixture(scope="module")
 def workers(
     redis_server: RedisProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Workers]:
-    pool = Workers(tmp_path_factory.mktemp("workers"))
-    try:
-        pool.start()
-        pool.start()
-        pool.wait_ready()
+    with worker_pool(tmp_path_factory.mktemp("workers")) as pool:
         yield pool
-    finally:
-        pool.stop()
 
 
 def status_of(client_id: str, job: str) -> dict[str, Any]:

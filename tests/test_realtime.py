@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -513,17 +514,27 @@ def test_token_refresher_extends_the_subscription_before_expiry() -> None:
     run(scenario)
 
 
-def test_simulator_writes_through_the_service_layer(capsys: pytest.CaptureFixture[str]) -> None:
+def test_simulator_posts_webhooks_and_writes_through_the_service_layer(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from inboxapp.api.app import build_api
+    from inboxapp.pipeline.inbound import local_urls
+    from tests.inbound_helpers import process_pending
+
+    monkeypatch.setattr(local_urls, "PATH", tmp_path / "webhook-urls.json")
     owner, setter = create_user(), create_user()
     ws = create_workspace("Sim WS", owner=owner)
     add_member(ws, setter, "SETTER")
-    leads = [create_lead(ws) for _ in range(5)]
+    leads = [create_lead(ws, email=f"sim{i}@lead.example", phone=None) for i in range(5)]
 
     async def scenario() -> None:
         async with subscribe(ws.id, token(owner)) as sub:
-            sim = Simulator(ws.id, seed=7)
+            http = TestClient(build_api())
+            sim = Simulator(ws.id, seed=7, url=str(http.base_url), http=http)
             assert sim.actor == owner.id and sim.setters == [setter.id]
-            await write(lambda: [sim.step() for _ in range(12)])
+            await write(lambda: ([sim.step() for _ in range(12)], process_pending(ws.id)))
             assert sim.stats.actions + sim.stats.errors == 12 and sim.stats.inbound > 0
             event = await next_event(sub)
             assert set(event.lead_ids) <= {lead.id for lead in leads}
@@ -543,7 +554,10 @@ def test_simulator_writes_through_the_service_layer(capsys: pytest.CaptureFixtur
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(
-        ["simulate", "--client-id", str(ws.id), "--rate", "40", "--duration", "0.25", "--json"]
+        [
+            *["simulate", "--client-id", str(ws.id), "--rate", "40", "--duration", "0.25"],
+            *["--json", "--url", "http://127.0.0.1:9"],  # nothing listens: posts are errors
+        ]
     )
     capsys.readouterr()
     assert args.func(args) == 0

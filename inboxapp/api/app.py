@@ -26,6 +26,7 @@ from .inbox_routes import router as inbox_router
 from .jobs_routes import router as jobs_router
 from .metrics_routes import router as metrics_router
 from .middleware import RequestContextMiddleware
+from .webhook_routes import router as webhook_router
 
 
 def create_api() -> FastAPI:
@@ -52,6 +53,7 @@ def build_api() -> FastAPI:
     api.include_router(analytics_router)
     api.include_router(jobs_router)
     api.include_router(metrics_router)
+    api.include_router(webhook_router)
 
     @api.get("/api/health", response_model=Health)
     def health() -> dict[str, str]:

@@ -35,6 +35,7 @@ from inboxapp.config.core import (
 from inboxapp.config.debug import DebugSettings, ToolSettings, debug_settings, tool_settings
 from inboxapp.config.jobs import JobSettings, job_settings
 from inboxapp.config.pages import JobsPageSettings, jobs_page_settings
+from inboxapp.config.pipeline import InboundSettings, inbound_settings
 from inboxapp.config.realtime import (
     LiveSettings,
     RealtimeSettings,
@@ -52,6 +53,7 @@ __all__ = [
     "ConfigError",
     "DebugSettings",
     "Group",
+    "InboundSettings",
     "JobSettings",
     "JobsPageSettings",
     "LiveSettings",
@@ -67,6 +69,7 @@ __all__ = [
     "env_name",
     "env_names",
     "get_settings",
+    "inbound_settings",
     "job_settings",
     "jobs_page_settings",
     "libpq_url",
@@ -95,6 +98,7 @@ GROUPS = (
     Group(TuningSettings, tuning_settings),
     Group(JobSettings, job_settings),
     Group(JobsPageSettings, jobs_page_settings),
+    Group(InboundSettings, inbound_settings),
     Group(DebugSettings, debug_settings),
     Group(ToolSettings, tool_settings),
 )

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlmodel import Field, SQLModel
 
 NOW = sa.text("now()")
@@ -118,12 +118,26 @@ class ClientMember(SQLModel, table=True):
 
 class Campaign(SQLModel, table=True):
     __tablename__ = "Campaign"
-    __table_args__ = (sa.Index("Campaign_clientId_idx", "clientId"),)
+    __table_args__ = (
+        sa.Index("Campaign_clientId_idx", "clientId"),
+        sa.Index(
+            "Campaign_client_provider_external_key",
+            "clientId",
+            "provider",
+            "externalId",
+            unique=True,
+            postgresql_where=sa.text('"externalId" IS NOT NULL'),
+        ),
+    )
 
     id: uuid.UUID = _uuid_pk()
     clientId: uuid.UUID = _fk("Client.id")
     name: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     channel: str = Field(sa_column=sa.Column(sa.Text, nullable=False, server_default="email"))
+    provider: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    """The campaign tool it lives in (``inboxapp.pipeline.providers.Provider``), when known."""
+    externalId: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    """The provider's campaign id (webhooks upsert campaigns by it)."""
     createdAt: datetime | None = _ts(nullable=False, server_now=True)
 
 
@@ -147,6 +161,24 @@ class Lead(SQLModel, table=True):
         sa.Index("Lead_campaignId_idx", "campaignId"),
         sa.Index("Lead_client_email_idx", "clientId", sa.text("lower(email)")),
         sa.Index(
+            "Lead_client_phone_idx",
+            "clientId",
+            "phone",
+            postgresql_where=sa.text("phone IS NOT NULL"),
+        ),
+        sa.Index(
+            "Lead_client_linkedin_idx",
+            "clientId",
+            "linkedinUrl",
+            postgresql_where=sa.text('"linkedinUrl" IS NOT NULL'),
+        ),
+        sa.Index(
+            "Lead_externalIds_idx",
+            "externalIds",
+            postgresql_using="gin",
+            postgresql_ops={"externalIds": "jsonb_path_ops"},
+        ),
+        sa.Index(
             "Lead_snoozedUntil_idx",
             "snoozedUntil",
             postgresql_where=sa.text('"snoozedUntil" IS NOT NULL'),
@@ -169,6 +201,13 @@ class Lead(SQLModel, table=True):
     email: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     phone: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     company: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    linkedinUrl: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    """Normalized LinkedIn profile URL (``https://www.linkedin.com/in/<handle>``)."""
+    externalIds: dict[str, str] = Field(
+        default_factory=dict,
+        sa_column=sa.Column(JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    )
+    """The lead's id in each campaign tool: ``{"<provider>": "<their id>"}``."""
     status: str = Field(
         default="new", sa_column=sa.Column(sa.Text, nullable=False, server_default="new")
     )
@@ -220,6 +259,14 @@ class Message(SQLModel, table=True):
         sa.CheckConstraint(
             "\"sentBy\" IS NULL OR \"sentBy\" IN ('ai','setter')", name="Message_sentBy_check"
         ),
+        sa.Index(
+            "Message_client_provider_message_key",
+            "clientId",
+            "provider",
+            "providerMessageId",
+            unique=True,
+            postgresql_where=sa.text('"providerMessageId" IS NOT NULL'),
+        ),
     )
 
     id: uuid.UUID = _uuid_pk()
@@ -239,6 +286,17 @@ class Message(SQLModel, table=True):
     isRead: bool = Field(
         default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default="false")
     )
+    provider: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    """The campaign tool the message came from (or went out through)."""
+    providerMessageId: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    """The provider's message id: unique per workspace and provider (webhook dedupe)."""
+    rawText: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    """The body as the provider sent it (``body`` is the cleaned reply)."""
+    rawHtml: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    cc: list[str] | None = Field(default=None, sa_column=sa.Column(ARRAY(sa.Text)))
+    bcc: list[str] | None = Field(default=None, sa_column=sa.Column(ARRAY(sa.Text)))
+    sentiment: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    """How an inbound message was classified (the lead's tag follows its latest reply)."""
     createdAt: datetime | None = _ts(nullable=False, server_now=True)
 
 
@@ -346,3 +404,4 @@ class InboxCountsDirty(SQLModel, table=True):
 
 # Every table lives on SQLModel.metadata once this module is imported (migrations, drift test).
 from inboxapp.analytics import models as _analytics_models  # noqa: E402, F401
+from inboxapp.pipeline.inbound import models as _inbound_models  # noqa: E402, F401

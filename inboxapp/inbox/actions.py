@@ -154,15 +154,25 @@ def set_sentiment(user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID, 
     with _writing(user_id, client_id) as (s, access):
         lead = _lead(s, access, lead_id)
         values: dict[str, Any] = {"sentimentTag": tag, "updatedAt": sa.func.now()}
-        if tag in POSITIVE_TAGS and lead.positiveAt is None:
-            values["positiveAt"] = sa.func.now()
-            if lead.assignedToUserId is None:
-                setter = s.execute(
-                    sa.text("SELECT app.next_round_robin_setter(:c)"), {"c": access.client_id}
-                ).scalar_one_or_none()
-                if setter is not None:
-                    values.update(assignedToUserId=setter, assignedAt=sa.func.now())
+        if tag in POSITIVE_TAGS:
+            values.update(first_positive(s, access.client_id, lead))
         s.execute(sa.update(L).where(L.c.id == lead_id).values(**values))
+
+
+def first_positive(s: Session, client_id: uuid.UUID, lead: Any) -> dict[str, Any]:
+    """Lead values for turning positive: the first time stamps ``positiveAt`` and, when the
+    lead has no setter, assigns the workspace's next setter round-robin (shared with the
+    webhook pipeline, which calls it inside its own workspace session)."""
+    if lead.positiveAt is not None:
+        return {}
+    values: dict[str, Any] = {"positiveAt": sa.func.now()}
+    if lead.assignedToUserId is None:
+        setter = s.execute(
+            sa.text("SELECT app.next_round_robin_setter(:c)"), {"c": client_id}
+        ).scalar_one_or_none()
+        if setter is not None:
+            values.update(assignedToUserId=setter, assignedAt=sa.func.now())
+    return values
 
 
 def set_status(user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID, status: str) -> None:

@@ -21,6 +21,7 @@ from inboxapp.auth.passwords import hash_password
 from inboxapp.config import get_settings, libpq_url
 from inboxapp.domain.roles import RANK as ROLE_RANK
 from inboxapp.domain.roles import Role
+from inboxapp.pipeline.inbound import local_urls
 from inboxapp.seed import SEED_NAMESPACE, LeadFactory, WorkspacePlan, copy_blocks
 
 LEADS_PER_WORKSPACE = 1000
@@ -171,6 +172,8 @@ def seed_demo(seed: int = 42, leads_per_workspace: int = LEADS_PER_WORKSPACE) ->
             created["drafts"] += factory.counts.drafts
         created["memberships"] += _ensure_memberships(conn, user_ids)
     _materialize(new_ids)
+    for ws in WORKSPACES:  # signed webhook URLs for `simulate` (kept locally, issued once)
+        local_urls.ensure(ws.id)
     return {
         "password": settings.demo_password,
         "workspaces": [{"id": str(w.id), "name": w.name} for w in WORKSPACES],

@@ -71,6 +71,7 @@ KNOWN_BENCHMARKS: dict[str, tuple[list[str], str]] = {
     "inbox_list": (["--runs", "3"], "scale"),
     "analytics": (["--quick"], "release"),
     "realtime": (["--quick", "--sessions", "20", "--rounds", "2", "--interval", "1"], "own"),
+    "webhooks": (["--quick"], "own"),
 }
 """Benchmarks not listed run with ``--quick`` against the release database when they offer it."""
 TAIL_LINES = 12

@@ -251,7 +251,7 @@ def probe_status(url: str) -> int | None:
 class Simulator:
     """``python -m inboxapp simulate`` in the background (realtime events during the run)."""
 
-    def __init__(self, client_id: str, rate: float) -> None:
+    def __init__(self, client_id: str, rate: float, url: str) -> None:
         self.client_id = client_id
         self.proc = subprocess.Popen(  # noqa: S603 (our own CLI)
             [
@@ -263,6 +263,8 @@ class Simulator:
                 client_id,
                 "--rate",
                 str(rate),
+                "--url",
+                url,
                 "--json",
             ],
             stdout=subprocess.PIPE,
@@ -356,7 +358,9 @@ class Runner:
                     self.sign_in()
                     available = self.check_pages(pages)
                     if self.args.realtime_client_id:
-                        simulator = Simulator(self.args.realtime_client_id, self.args.realtime_rate)
+                        simulator = Simulator(
+                            self.args.realtime_client_id, self.args.realtime_rate, self.args.url
+                        )
                     self.switch_loop(available, started)
                 finally:
                     browser.close()
