@@ -33,6 +33,7 @@ from inboxapp.config.core import (
     with_user,
 )
 from inboxapp.config.debug import DebugSettings, ToolSettings, debug_settings, tool_settings
+from inboxapp.config.flood import FloodSettings, flood_settings
 from inboxapp.config.jobs import JobSettings, job_settings
 from inboxapp.config.pages import JobsPageSettings, jobs_page_settings
 from inboxapp.config.pipeline import InboundSettings, inbound_settings
@@ -52,6 +53,7 @@ __all__ = [
     "RUNTIME_ROLE",
     "ConfigError",
     "DebugSettings",
+    "FloodSettings",
     "Group",
     "InboundSettings",
     "JobSettings",
@@ -68,6 +70,7 @@ __all__ = [
     "describe_validation_error",
     "env_name",
     "env_names",
+    "flood_settings",
     "get_settings",
     "inbound_settings",
     "job_settings",
@@ -98,6 +101,7 @@ GROUPS = (
     Group(TuningSettings, tuning_settings),
     Group(JobSettings, job_settings),
     Group(JobsPageSettings, jobs_page_settings),
+    Group(FloodSettings, flood_settings),
     Group(InboundSettings, inbound_settings),
     Group(DebugSettings, debug_settings),
     Group(ToolSettings, tool_settings),

@@ -49,6 +49,7 @@ from inboxapp.domain.vocabulary import LEAD_STATUSES
 from inboxapp.errors import AppError
 from inboxapp.flags import ANALYTICS_READ_API, read_flag
 from inboxapp.logs import get_logger
+from inboxapp.observability.load_slots import coalesced
 from inboxapp.state.auth import on_logout
 from inboxapp.state.workspace import CLIENT_PARAM, WorkspaceState
 
@@ -58,6 +59,9 @@ ANALYTICS_ROUTE = "/analytics"
 
 # Request numbers are unique per process, so a reset state never reuses one.
 _REQUESTS = itertools.count(1)
+# Coalesced load kinds (one read per tab and kind at a time): the view, and "load more" rows.
+VIEW_LOAD = "analytics.view"
+MORE_LOAD = "analytics.crm_more"
 
 SETTLE_S = 0.12
 """A load waits this long before it queries; a newer click meanwhile supersedes it."""
@@ -1042,6 +1046,7 @@ class AnalyticsState(WorkspaceState):
                         else fetch_tab(user, client, tab, spec)
                     ),
                     client,
+                    (VIEW_LOAD, request, user),
                 )
                 async with self:
                     if self._current(request, view, user):
@@ -1071,7 +1076,10 @@ class AnalyticsState(WorkspaceState):
         keys: Mapping[str, str],
     ) -> AsyncIterator[Any]:
         """KPI cards as soon as ``core`` is in, then the charts (``breakdowns``)."""
-        core, error = await self._fetch(lambda: fetch_overview(user, client, spec, "core"), client)
+        load = (VIEW_LOAD, request, user)
+        core, error = await self._fetch(
+            lambda: fetch_overview(user, client, spec, "core"), client, load
+        )
         async with self:
             if not self._current(request, view, user):
                 return
@@ -1082,7 +1090,7 @@ class AnalyticsState(WorkspaceState):
         if core is not None:
             yield rx.call_script(cache_put_script(user, keys["core"], "overview", core))
         breakdowns, error = await self._fetch(
-            lambda: fetch_overview(user, client, spec, "breakdowns"), client
+            lambda: fetch_overview(user, client, spec, "breakdowns"), client, load
         )
         async with self:
             if not self._current(request, view, user):
@@ -1116,15 +1124,24 @@ class AnalyticsState(WorkspaceState):
         )
 
     @staticmethod
-    async def _fetch(call: Any, client: str) -> tuple[dict[str, Any] | None, str]:
-        """Run one blocking read in a thread: ``(payload, "")`` or ``(None, message)``."""
-        try:
-            return await asyncio.to_thread(call), ""
-        except AppError as exc:
-            return None, human_error(exc.message)
-        except Exception:
-            log.exception("ui.analytics_failed", clientId=client)
-            return None, MSG_LOAD_FAILED
+    async def _fetch(
+        call: Any, client: str, load: tuple[str, int, str]
+    ) -> tuple[dict[str, Any] | None, str]:
+        """Run one blocking read in a thread: ``(payload, "")`` or ``(None, message)``;
+        ``(None, "")`` when a newer load of the same ``(kind, request, user)`` superseded it
+        while it waited (see :func:`~inboxapp.observability.load_slots.coalesced`)."""
+
+        async def fetch() -> tuple[dict[str, Any] | None, str]:
+            try:
+                return await asyncio.to_thread(call), ""
+            except AppError as exc:
+                return None, human_error(exc.message)
+            except Exception:
+                log.exception("ui.analytics_failed", clientId=client)
+                return None, MSG_LOAD_FAILED
+
+        kind, request, user = load
+        return await coalesced(kind, request, user, fetch, (None, ""))
 
     @rx.event(background=True)
     async def load_more_crm(self) -> None:
@@ -1145,7 +1162,9 @@ class AnalyticsState(WorkspaceState):
             self._put("crm_error", "")
         try:
             data, error = await self._fetch(
-                lambda: fetch_crm(user, client, spec, sort, status, cursor), client
+                lambda: fetch_crm(user, client, spec, sort, status, cursor),
+                client,
+                (MORE_LOAD, request, user),
             )
             async with self:
                 same = view == self._view == self._view_key() and user == self._user_id

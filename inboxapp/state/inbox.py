@@ -44,6 +44,7 @@ from inboxapp.inbox import actions, members, queries, read
 from inboxapp.inbox.params import CHANNELS, DEFAULT_LIMIT, SCORES, parse_list_params
 from inboxapp.inbox.queries import NOT_A_MEMBER
 from inboxapp.logs import get_logger
+from inboxapp.observability.load_slots import coalesced
 from inboxapp.realtime import Subscription, SubscriptionClosed, process_hub, subscribe
 from inboxapp.state import live
 from inboxapp.state.auth import HOME_ROUTE, AuthState
@@ -906,7 +907,8 @@ class InboxState(WorkspaceState):
         stale = False
         error = ""
         try:
-            counts, stale = await asyncio.to_thread(fetch_counts, user, client)
+            fetch = partial(asyncio.to_thread, fetch_counts, user, client)
+            counts, stale = await coalesced("inbox.counts", request, user, fetch, (None, False))
         except AppError as exc:
             error = human_error(exc.message)
         except Exception:
@@ -953,7 +955,8 @@ class InboxState(WorkspaceState):
         page: dict[str, Any] | None = None
         error = ""
         try:
-            page, error = await read_page(user, client, raw, "ui.list_failed")
+            fetch = partial(read_page, user, client, raw, "ui.list_failed")
+            page, error = await coalesced("inbox.list", request, user, fetch, (None, ""))
         finally:
             async with self:
                 if request == self._list_request:
@@ -981,7 +984,8 @@ class InboxState(WorkspaceState):
         page: dict[str, Any] | None = None
         error = ""
         try:
-            page, error = await read_page(user, client, raw, "ui.list_more_failed")
+            fetch = partial(read_page, user, client, raw, "ui.list_more_failed")
+            page, error = await coalesced("inbox.list", request, user, fetch, (None, ""))
         finally:
             async with self:
                 if request == self._list_request:
@@ -1007,7 +1011,8 @@ class InboxState(WorkspaceState):
             with_setters = roles.can(self.role, Capability.MANAGE)
         result: tuple[list[dict[str, str]], list[dict[str, str]]] | None = None
         try:
-            result = await asyncio.to_thread(fetch_lookups, user, client, with_setters)
+            fetch = partial(asyncio.to_thread, fetch_lookups, user, client, with_setters)
+            result = await coalesced("inbox.lookups", request, user, fetch, None)
         except Exception:
             # Not fatal: the assign dropdown and the campaign filter stay empty.
             log.exception("ui.lookups_failed", clientId=client)
@@ -1030,7 +1035,8 @@ class InboxState(WorkspaceState):
         error = ""
         applied = False
         try:
-            data = await asyncio.to_thread(fetch_conversation, user, client, lead_id)
+            fetch = partial(asyncio.to_thread, fetch_conversation, user, client, lead_id)
+            data = await coalesced("inbox.conversation", request, user, fetch, None)
         except AppError as exc:
             error = MSG_NOT_FOUND if exc.status == 404 else human_error(exc.message)
             applied = False

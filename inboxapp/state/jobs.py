@@ -32,6 +32,7 @@ import itertools
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import reflex as rx
@@ -42,6 +43,7 @@ from inboxapp.domain.roles import Capability
 from inboxapp.errors import AppError, Forbidden
 from inboxapp.jobs.overview import job_status_for
 from inboxapp.logs import get_logger
+from inboxapp.observability.load_slots import bounded
 from inboxapp.state.workspace import WorkspaceState
 
 log = get_logger("inboxapp.ui")
@@ -176,7 +178,8 @@ def job_rows(payload: Mapping[str, Any], now: datetime) -> list[dict[str, str]]:
 async def _fetch(user_id: str, client_id: str) -> tuple[str, dict[str, Any] | None]:
     """``("ok", payload)`` or ``(outcome, None)``: "forbidden", "invalid" or "error"."""
     try:
-        return "ok", await asyncio.to_thread(job_status_for, user_id, client_id)
+        fetch = partial(asyncio.to_thread, job_status_for, user_id, client_id)
+        return "ok", await bounded(user_id, fetch)
     except Forbidden:
         return "forbidden", None
     except AppError:
