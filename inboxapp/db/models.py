@@ -260,7 +260,7 @@ class Message(SQLModel, table=True):
             "\"sentBy\" IS NULL OR \"sentBy\" IN ('ai','setter')", name="Message_sentBy_check"
         ),
         sa.CheckConstraint(
-            "\"deliveryStatus\" IS NULL"
+            '"deliveryStatus" IS NULL'
             " OR \"deliveryStatus\" IN ('queued', 'sending', 'sent', 'failed')",
             name="Message_deliveryStatus_check",
         ),
