@@ -142,8 +142,12 @@ def test_client_portal_cannot_write(ws) -> None:
 
 def test_setter_cannot_touch_unassigned_lead(ws) -> None:
     lead = f.create_lead(ws["client"])
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden) as refused:
         actions.reply(ws["setters"][0].id, ws["client"].id, lead.id, "hi")
+    assert refused.value.code == "NOT_YOUR_LEAD"
+    with pytest.raises(Forbidden) as missing:  # the same answer for a lead that does not exist
+        actions.reply(ws["setters"][0].id, ws["client"].id, uuid.uuid4(), "hi")
+    assert missing.value.code == "NOT_YOUR_LEAD"
 
 
 def test_snooze_hides_and_validates(ws) -> None:

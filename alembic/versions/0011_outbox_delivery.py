@@ -101,7 +101,7 @@ ALTER TABLE public."ProviderCredential" ENABLE ROW LEVEL SECURITY;
 
 -- Members: the outbox reads like the message; writers queue it and re-queue a failed send.
 GRANT SELECT, INSERT ON public."Outbox" TO authenticated;
-GRANT UPDATE (state, "nextAttemptAt", "lastError", "updatedAt") ON public."Outbox"
+GRANT UPDATE (state, attempts, "nextAttemptAt", "lastError", "updatedAt") ON public."Outbox"
   TO authenticated;
 CREATE POLICY outbox_select ON public."Outbox" FOR SELECT TO authenticated
   USING ({VISIBLE} AND ({CHILD_SCOPE}));

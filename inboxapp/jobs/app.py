@@ -113,11 +113,13 @@ def current_role() -> ConnectionRole:
 def _build_app() -> App:
     from inboxapp.jobs.tasks import blueprint
     from inboxapp.pipeline.inbound.jobs import blueprint as inbound
+    from inboxapp.pipeline.outbound.delivery import blueprint as outbound
 
     _state.connector = _new_connector()
     app = App(connector=_state.connector)
     app.add_tasks_from(blueprint, namespace=NAMESPACE)
     app.add_tasks_from(inbound, namespace=NAMESPACE)
+    app.add_tasks_from(outbound, namespace=NAMESPACE)
     for module_name in job_settings().task_modules:
         module = importlib.import_module(module_name)
         app.add_tasks_from(module.blueprint, namespace=module.NAMESPACE)

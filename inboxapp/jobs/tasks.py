@@ -231,6 +231,7 @@ def prune_finished_jobs(timestamp: int) -> None:
 def register_periodic(app: App) -> None:
     """Schedule the periodic tasks (worker only; crons from the job settings, ``off`` skips)."""
     from inboxapp.pipeline.inbound.jobs import requeue_stranded_webhooks
+    from inboxapp.pipeline.outbound.delivery import requeue_stranded_outbox
 
     s = job_settings()
     registry = app.periodic_registry
@@ -239,6 +240,7 @@ def register_periodic(app: App) -> None:
         (recover_stalled_jobs, s.stalled_cron, "jobs:recover"),
         (prune_finished_jobs, s.prune_cron, "jobs:prune"),
         (requeue_stranded_webhooks, s.sweep_cron, "jobs:webhooks"),
+        (requeue_stranded_outbox, s.sweep_cron, "jobs:outbox"),
     )
     for task, cron, queueing_lock in schedule:
         if cron is None or (task.name, "") in registry.periodic_tasks:
