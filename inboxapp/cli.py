@@ -7,6 +7,8 @@
   members add WORKSPACE_ID EMAIL --role ROLE
   seed --demo | seed --scale --leads N [--workspaces W] [--messages-per-lead M] [--seed S]
   webhooks url --client-id X --provider P [--rotate] | webhooks replay --event-id E | --failed
+  providers set --client-id X --provider P --base-url URL --api-key-stdin [--option K=V]
+  sandbox [--port N]                        the local provider sandbox (make run starts it)
 
 Commands that print data accept ``--json``. Mistakes print one line on stderr and exit with 2.
 """
@@ -314,6 +316,7 @@ def build_parser() -> Parser:
     from inboxapp.counts.cli import register as register_counts
     from inboxapp.jobs.cli import register as register_jobs
     from inboxapp.pipeline.inbound.cli import register as register_webhooks
+    from inboxapp.pipeline.outbound.cli import register as register_outbound
     from inboxapp.simulate import register as register_simulate
 
     register_jobs(sub)
@@ -321,6 +324,7 @@ def build_parser() -> Parser:
     register_simulate(sub)
     register_analytics(sub)
     register_webhooks(sub)
+    register_outbound(sub)
     return parser
 
 

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from inboxapp.db.engine import owner_session
-from inboxapp.errors import BadRequest, Forbidden, NotFound
+from inboxapp.errors import BadRequest, Conflict, Forbidden, NotFound
 from inboxapp.inbox import actions, hooks, queries
 from inboxapp.inbox.params import parse_list_params
 from inboxapp.inbox.rollups import RECOMPUTE_LEAD_ROLLUPS
@@ -186,7 +186,7 @@ def test_draft_approve_edit_reject(ws) -> None:
     assert detail["messages"][-1]["body"] == "AI says hello"
     assert detail["messages"][-1]["sentBy"] == "ai"
     assert detail["draft"] is None
-    with pytest.raises(BadRequest):
+    with pytest.raises(Conflict):
         actions.reject_draft(owner.id, client.id, draft.id)
 
     other = f.create_draft(lead, body="Another")

@@ -322,7 +322,7 @@ def _pending_draft(s: Session, access: Access, draft_id: uuid.UUID) -> Any:
     if draft is None:
         raise _not_visible(access, "DRAFT_NOT_FOUND", "no such draft in this workspace")
     if draft.status != "pending":
-        raise BadRequest("DRAFT_NOT_PENDING", f"this draft was already {draft.status}")
+        raise Conflict("DRAFT_NOT_PENDING", f"this draft was already {draft.status}")
     return draft
 
 
