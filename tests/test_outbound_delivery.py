@@ -9,6 +9,7 @@ and bad input (400)."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -169,7 +170,7 @@ def test_provider_failures_are_retried_then_failed_and_a_retry_sends_it(
 
 def test_backoff_delays_grow_and_honour_retry_after() -> None:
     delays = [RETRY.delay_for(42, n, None) for n in range(4)]
-    assert all(a < b for a, b in zip(delays, delays[1:], strict=False)), delays
+    assert all(a < b for a, b in itertools.pairwise(delays)), delays
     assert RETRY.delay_for(42, 0, 120.0) == 120.0
 
 
