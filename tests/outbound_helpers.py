@@ -64,7 +64,11 @@ class Sandbox:
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.terminate()
-            self.proc.wait(10)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
         self.http.close()
 
     def deliveries(self, message_id: str | uuid.UUID | None = None) -> list[dict[str, Any]]:

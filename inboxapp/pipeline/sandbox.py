@@ -336,4 +336,11 @@ def base_url(root: str, provider: Provider) -> str:
 def serve(port: int, host: str = "127.0.0.1") -> None:
     import uvicorn
 
-    uvicorn.run(build_sandbox(), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        build_sandbox(),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=2,  # a stalled (fault) request does not hold up a stop
+    )

@@ -18,7 +18,9 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlmodel import Field, SQLModel
 
 from inboxapp.db.models import _fk, _ts, _uuid_pk
-from inboxapp.pipeline.inbound.models import PROVIDER_VALUES
+from inboxapp.pipeline.providers import Provider
+
+PROVIDER_VALUES = ", ".join(f"'{p.value}'" for p in Provider)
 
 DELIVERY_STATES = ("queued", "sending", "sent", "failed")
 """``queued`` (waiting for its job, or for its next attempt), ``sending`` (a worker is calling
