@@ -1,7 +1,7 @@
 """``make run``: start embedded services when none are configured, migrate, seed the demo and
 serve the app (production build by default, hot reload with ``--dev``).
 
-The job worker, the app and the provider sandbox (unless ``INBOXAPP_SANDBOX=false``; the demo
+The job worker, the app and the provider sandbox (unless the sandbox setting is off; the demo
 workspaces send through it) run under a :class:`~inboxapp.supervisor.Supervisor`: a child that
 crashes is restarted with backoff (1 s doubling to 30 s) and logged. Every child runs in its own
 process group, so Ctrl-C (or SIGTERM) stops the whole tree (the JS dev server included) and

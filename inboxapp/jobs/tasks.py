@@ -297,6 +297,36 @@ def _enqueue(
     return job_id
 
 
+def defer_once(
+    task: Task[Any, Any, Any], client_id: uuid.UUID, *, lock: str, **kwargs: str
+) -> int | None:
+    """Defer a job for a row stored just now (no job for ``lock`` can exist yet, so the
+    look-ups of :func:`_enqueue` are skipped); None when one is queued already."""
+    open_sync()
+    payload = {"client_id": str(client_id), **kwargs}
+    request_id = current_request_id()
+    if request_id:
+        payload["request_id"] = request_id
+    try:
+        job_id = task.configure(lock=lock, queueing_lock=lock).defer(**payload)
+    except pexc.AlreadyEnqueued:
+        return None
+    write_status(str(client_id), job_kind(task.name), state="queued", jobId=job_id)
+    return int(job_id)
+
+
+_DEAD_JOBS = sa.text(
+    f"SELECT id FROM {SCHEMA}.procrastinate_jobs WHERE status = 'failed'"
+    " AND lock = :lock ORDER BY id"
+)
+
+
+def dead_jobs(lock: str) -> list[int]:
+    """The dead-lettered (failed) jobs that held ``lock``."""
+    with owner_session() as s:
+        return [int(i) for i in s.execute(_DEAD_JOBS, {"lock": lock}).scalars()]
+
+
 def enqueue_recompute(client_id: str | uuid.UUID) -> int | None:
     """Queue a counts recompute for one workspace; the new job id, or None if one is queued."""
     cid = parse_client_id(client_id)

@@ -67,5 +67,5 @@ def register(subparsers: Any) -> None:
     put.set_defaults(func=cmd_set)
 
     sandbox = subparsers.add_parser("sandbox", help="serve the local provider sandbox")
-    sandbox.add_argument("--port", type=int, default=None, help="default: INBOXAPP_SANDBOX_PORT")
+    sandbox.add_argument("--port", type=int, default=None, help="default: the sandbox port setting")
     sandbox.set_defaults(func=cmd_sandbox)

@@ -30,7 +30,6 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from procrastinate import Blueprint
-from procrastinate import exceptions as pexc
 from procrastinate.job_context import JobContext
 from procrastinate.jobs import Job
 from procrastinate.retry import RetryDecision
@@ -39,11 +38,15 @@ from inboxapp.config import outbound_settings
 from inboxapp.db.engine import owner_session, workspace_session
 from inboxapp.domain.categories import L, M
 from inboxapp.inbox.hooks import workspace_changed
-from inboxapp.jobs.app import SCHEMA, open_sync
-from inboxapp.jobs.status import write_status
-from inboxapp.jobs.tasks import InvalidJobInput, JitteredBackoff, parse_client_id
+from inboxapp.jobs.app import SCHEMA
+from inboxapp.jobs.tasks import (
+    InvalidJobInput,
+    JitteredBackoff,
+    dead_jobs,
+    defer_once,
+    parse_client_id,
+)
 from inboxapp.logs import get_logger
-from inboxapp.observability import current_request_id
 from inboxapp.pipeline.providers import LABELS, Provider
 from inboxapp.secrets_box import SecretError
 
@@ -276,18 +279,7 @@ def _record_sent(client_id: uuid.UUID, claim: Claim, provider_id: str | None) ->
 def enqueue_delivery(client_id: uuid.UUID | str, outbox_id: uuid.UUID | str) -> int | None:
     """Queue the delivery of one outbox row (no-op when one is queued already)."""
     cid = parse_client_id(client_id)
-    lock = outbox_lock(outbox_id)
-    open_sync()
-    kwargs = {"client_id": str(cid), "outbox_id": str(outbox_id)}
-    request_id = current_request_id()
-    if request_id:
-        kwargs["request_id"] = request_id
-    try:
-        job_id = deliver_message.configure(lock=lock, queueing_lock=lock).defer(**kwargs)
-    except pexc.AlreadyEnqueued:
-        return None
-    write_status(str(cid), TASK, state="queued", jobId=job_id)
-    return job_id
+    return defer_once(deliver_message, cid, lock=outbox_lock(outbox_id), outbox_id=str(outbox_id))
 
 
 def enqueue_after_commit(client_id: uuid.UUID, outbox_id: uuid.UUID) -> None:
@@ -331,19 +323,12 @@ def requeue_stranded_outbox(timestamp: int) -> None:
     requeue_stranded()
 
 
-_DEAD_JOBS = sa.text(
-    f"SELECT id FROM {SCHEMA}.procrastinate_jobs WHERE status = 'failed'"
-    " AND lock = :lock ORDER BY id"
-)
-
-
 def requeue(client_id: uuid.UUID, outbox_id: uuid.UUID) -> None:
     """Queue a row a person put back to ``queued``: its dead-lettered job is retried (which
     clears it from the dead letter), else a new job is queued."""
     from inboxapp.jobs.worker import retry_failed
 
-    with owner_session() as s:
-        dead = list(s.execute(_DEAD_JOBS, {"lock": outbox_lock(outbox_id)}).scalars())
+    dead = dead_jobs(outbox_lock(outbox_id))
     if dead:
         retry_failed(dead)
     else:
