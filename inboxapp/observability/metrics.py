@@ -14,6 +14,8 @@ Recorded as they happen (this process):
 * ``inboxapp_cache_requests_total{namespace,kind,status}`` (``hit|miss|bypass``) and
   ``inboxapp_cache_redis_errors_total``. Hit ratio: ``sum(rate(..{status="hit"}[5m])) /
   sum(rate(..[5m]))``.
+* ``inboxapp_events_dropped_total{reason}`` (``malformed|unknown|mistyped|throttled|no_tab``):
+  browser events the event gate (:mod:`inboxapp.state.event_gate`) refused.
 * ``inboxapp_realtime_delivery_lag_seconds``: per hub batch, from the first change notification
   the process received to the delivery to its subscribers (batch window + access queries);
   ``inboxapp_realtime_deliveries_total``.
@@ -108,6 +110,12 @@ CACHE_REQUESTS = Counter(
 CACHE_REDIS_ERRORS = Counter(
     "inboxapp_cache_redis_errors",
     "Redis errors seen by the read-through cache (each starts a bypass cool-down)",
+    registry=REGISTRY,
+)
+EVENTS_DROPPED = Counter(
+    "inboxapp_events_dropped",
+    "Browser events the event gate dropped before Reflex queued them",
+    ["reason"],
     registry=REGISTRY,
 )
 REALTIME_LAG_SECONDS = Histogram(

@@ -19,7 +19,7 @@ import uuid
 from bisect import bisect
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from itertools import accumulate
 from queue import Queue
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
@@ -222,10 +222,6 @@ def ts(epoch_s: int) -> str:
 
 def ts_or_null(epoch_s: int | None) -> str:
     return NULL if epoch_s is None else ts(epoch_s)
-
-
-def to_datetime(epoch_s: int) -> datetime:
-    return datetime.fromtimestamp(epoch_s, UTC)
 
 
 def id_prefix(*parts: object) -> str:
