@@ -22,7 +22,9 @@ from inboxapp.config import get_settings, libpq_url
 from inboxapp.domain.roles import RANK as ROLE_RANK
 from inboxapp.domain.roles import Role
 from inboxapp.pipeline.inbound import local_urls
-from inboxapp.seed import SEED_NAMESPACE, LeadFactory, WorkspacePlan, copy_blocks
+from inboxapp.seed.copy_format import SEED_NAMESPACE
+from inboxapp.seed.factory import LeadFactory, WorkspacePlan
+from inboxapp.seed.writer import copy_blocks
 
 LEADS_PER_WORKSPACE = 1000
 
