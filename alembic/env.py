@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
-import inboxapp.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import inboxapp.db.schema  # noqa: F401  (registers every table on SQLModel.metadata)
 from alembic import context
 from inboxapp.config import get_settings, sqlalchemy_url
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -64,12 +63,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    try:
-        runner = importlib.import_module("inboxapp.runner")
-    except ModuleNotFoundError as exc:
-        if exc.name != "inboxapp.runner":
-            raise
-        raise CliError("the app runner (inboxapp/runner.py) is not available yet") from None
+    from inboxapp import runner
+
     return int(runner.main(dev=args.dev))
 
 

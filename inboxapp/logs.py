@@ -14,6 +14,7 @@ payloads are dropped, and the scrubber's patterns apply, tracebacks included.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import sys
@@ -70,10 +71,13 @@ def scrub_text(value: str) -> str:
     return value
 
 
+def session_key(token: str) -> str:
+    """A short, stable, non-reversible key for a client token (never log the token itself)."""
+    return hashlib.sha256(token.encode()).hexdigest()[:12]
+
+
 def _hashed(kind: str) -> Callable[[re.Match[str]], str]:
     def replace(match: re.Match[str]) -> str:
-        from inboxapp.observability.reflex_hooks import session_key  # Reflex loads on demand
-
         return f"<{kind} {session_key(match.group(0))}>"
 
     return replace

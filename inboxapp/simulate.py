@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from inboxapp.cli_args import positive_float, workspace_id
 from inboxapp.db.engine import owner_session
 from inboxapp.domain.categories import L, M
-from inboxapp.domain.vocabulary import SENTIMENT_TAGS
+from inboxapp.domain.vocabulary import CHANNELS, SENTIMENT_TAGS
 from inboxapp.errors import AppError, BadRequest, NotFound
 from inboxapp.inbox import actions
 from inboxapp.inbox.hooks import workspace_changed
@@ -46,9 +46,8 @@ from inboxapp.inbox.rollups import RECOMPUTE_LEAD_ROLLUPS
 from inboxapp.pipeline.inbound.local_urls import LocalUrl, ensure
 from inboxapp.pipeline.inbound.signature import HEADER, sign
 from inboxapp.pipeline.providers import Provider
-from inboxapp.seed import REPLY_BODIES, REPLY_TAG_WEIGHTS
+from inboxapp.seed.vocabulary import REPLY_BODIES, REPLY_TAG_WEIGHTS
 
-CHANNELS = ("email", "sms", "linkedin")
 CHANNEL_WEIGHTS = (70, 20, 10)
 ACTIONS = ("inbound", "sentiment", "assign")
 ACTION_WEIGHTS = (60, 25, 15)

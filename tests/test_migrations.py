@@ -19,7 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
-import inboxapp.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import inboxapp.db.schema  # noqa: F401  (registers every table on SQLModel.metadata)
 from inboxapp.config import libpq_url, sqlalchemy_url
 from inboxapp.db.migrate import alembic_config, downgrade, upgrade
 

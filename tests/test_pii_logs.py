@@ -232,7 +232,7 @@ def test_reflex_and_socket_logs_carry_no_client_token_sid_or_event_data(reflex_s
     from reflex.app import EventNamespace
     from reflex_base.event import Event
 
-    from inboxapp.observability.reflex_hooks import session_key
+    from inboxapp.logs import session_key
 
     token, other_token = str(uuid.uuid4()), str(uuid.uuid4())
     marker = f"BODYMARKER{uuid.uuid4().hex}"
@@ -305,7 +305,7 @@ TAB = "f50d6c38-0593-44f9-ca15-d11bafbbb669"  # a Reflex client token as the bro
     ],
 )
 def test_framework_text_redaction(text: str, expected: str) -> None:
-    from inboxapp.observability.reflex_hooks import session_key
+    from inboxapp.logs import session_key
 
     redacted = logs.redact_framework_text(text)
     assert redacted.endswith(expected.format(key=session_key(TAB))), redacted

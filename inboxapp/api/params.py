@@ -19,7 +19,7 @@ from fastapi import Path, Query
 from inboxapp.analytics import queries as analytics
 from inboxapp.analytics.windows import WINDOW_KEYS
 from inboxapp.domain.categories import BY_FILTER
-from inboxapp.domain.vocabulary import LEAD_STATUSES, SENTIMENT_TAGS
+from inboxapp.domain.vocabulary import CHANNELS, LEAD_STATUSES, SENTIMENT_TAGS
 from inboxapp.inbox import params as inbox
 from inboxapp.payloads import DATE_PATTERN, UUID_PATTERN, OneOf
 
@@ -74,7 +74,7 @@ Search = Annotated[
     ),
 ]
 Channel = Annotated[
-    Annotated[str, OneOf(inbox.CHANNELS)] | None,
+    Annotated[str, OneOf(CHANNELS)] | None,
     Query(description="Only leads with a message on this channel"),
 ]
 Sentiments = Annotated[

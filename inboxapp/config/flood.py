@@ -18,13 +18,13 @@ def _default_user_reads() -> int:
 class FloodSettings(SettingsBase):
     """Event flood control"""
 
-    tab_burst: int = Field(default=60, alias="INBOXAPP_FLOOD_TAB_BURST", ge=1, le=100_000)
+    tab_burst: int = Field(default=300, alias="INBOXAPP_FLOOD_TAB_BURST", ge=1, le=100_000)
     """Events a tab may send at once before it is throttled."""
-    tab_rate: float = Field(default=20.0, alias="INBOXAPP_FLOOD_TAB_RATE", gt=0, le=100_000)
+    tab_rate: float = Field(default=100.0, alias="INBOXAPP_FLOOD_TAB_RATE", gt=0, le=100_000)
     """Events per second a tab's budget refills with."""
-    user_burst: int = Field(default=180, alias="INBOXAPP_FLOOD_USER_BURST", ge=1, le=100_000)
+    user_burst: int = Field(default=600, alias="INBOXAPP_FLOOD_USER_BURST", ge=1, le=100_000)
     """Events all tabs of one user may send at once (per process)."""
-    user_rate: float = Field(default=60.0, alias="INBOXAPP_FLOOD_USER_RATE", gt=0, le=100_000)
+    user_rate: float = Field(default=200.0, alias="INBOXAPP_FLOOD_USER_RATE", gt=0, le=100_000)
     """Events per second a user's budget refills with."""
     user_reads: int = Field(
         default_factory=_default_user_reads,

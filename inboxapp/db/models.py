@@ -13,38 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlmodel import Field, SQLModel
 
-NOW = sa.text("now()")
-
-
-def _uuid_pk() -> Any:
-    return Field(
-        default_factory=uuid.uuid4,
-        sa_column=sa.Column(
-            UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")
-        ),
-    )
-
-
-def _fk(target: str, *, nullable: bool = False, ondelete: str = "CASCADE") -> Any:
-    return Field(
-        default=None,
-        sa_column=sa.Column(
-            UUID(as_uuid=True),
-            sa.ForeignKey(target, ondelete=ondelete),
-            nullable=nullable,
-        ),
-    )
-
-
-def _ts(*, nullable: bool = True, server_now: bool = False) -> Any:
-    return Field(
-        default=None,
-        sa_column=sa.Column(
-            sa.DateTime(timezone=True),
-            nullable=nullable,
-            server_default=NOW if server_now else None,
-        ),
-    )
+from inboxapp.db.columns import NOW
+from inboxapp.db.columns import fk as _fk
+from inboxapp.db.columns import timestamp as _ts
+from inboxapp.db.columns import uuid_pk as _uuid_pk
 
 
 class User(SQLModel, table=True):
@@ -413,9 +385,3 @@ class InboxCountsDirty(SQLModel, table=True):
         default=None,
         sa_column=sa.Column(sa.BigInteger, nullable=False, server_default=DIRTY_SEQ.next_value()),
     )
-
-
-# Every table lives on SQLModel.metadata once this module is imported (migrations, drift test).
-from inboxapp.analytics import models as _analytics_models  # noqa: E402, F401
-from inboxapp.pipeline.inbound import models as _inbound_models  # noqa: E402, F401
-from inboxapp.pipeline.outbound import models as _outbound_models  # noqa: E402, F401

@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from inboxapp.domain.categories import BY_FILTER
-from inboxapp.domain.vocabulary import SENTIMENT_TAGS
+from inboxapp.domain.vocabulary import CHANNELS, SENTIMENT_TAGS
 from inboxapp.errors import BadRequest, reject_nul
 from inboxapp.payloads import UUID_PATTERN
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MIN_QUERY_CHARS, MAX_QUERY_CHARS = 3, 200
-CHANNELS = ("email", "sms", "linkedin")
 SCORES = ("4", "3+", "2+", "1+", "unscored", "disqualified")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _UUID_RE = re.compile(UUID_PATTERN)

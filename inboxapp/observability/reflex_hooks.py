@@ -22,7 +22,6 @@ unchanged.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import time
@@ -33,7 +32,7 @@ import structlog
 from reflex.middleware import Middleware
 
 from inboxapp.config import DebugSettings
-from inboxapp.logs import get_logger
+from inboxapp.logs import get_logger, session_key
 from inboxapp.observability.loops import LoopDetector, LoopWarning, enabled
 
 if TYPE_CHECKING:
@@ -71,11 +70,6 @@ def handler_name(event_name: str) -> str:
         pass
     parts = event_name.rsplit(".", 2)
     return ".".join(parts[-2:])
-
-
-def session_key(token: str) -> str:
-    """A short, stable, non-reversible key for a client token (never log the token itself)."""
-    return hashlib.sha256(token.encode()).hexdigest()[:12]
 
 
 def _router_data(ctx: EventContext | None, event: Event) -> dict[str, Any]:

@@ -25,7 +25,9 @@ from inboxapp.pipeline import sandbox
 from inboxapp.pipeline.inbound import local_urls
 from inboxapp.pipeline.providers import Provider
 from inboxapp.secrets_box import encrypt
-from inboxapp.seed import SEED_NAMESPACE, LeadFactory, WorkspacePlan, copy_blocks
+from inboxapp.seed.copy_format import SEED_NAMESPACE
+from inboxapp.seed.factory import LeadFactory, WorkspacePlan
+from inboxapp.seed.writer import copy_blocks
 
 LEADS_PER_WORKSPACE = 1000
 

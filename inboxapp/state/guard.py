@@ -43,8 +43,8 @@ from reflex_base.event.context import EventContext
 from inboxapp.auth import service as auth_service
 from inboxapp.auth import sessions
 from inboxapp.auth.tokens import AuthError
-from inboxapp.logs import get_logger
-from inboxapp.observability.reflex_hooks import session_key
+from inboxapp.logs import get_logger, session_key
+from inboxapp.state import event_gate
 from inboxapp.state.auth import LOGIN_ROUTE, MSG_SIGNED_OUT, AuthState
 from inboxapp.state.workspace import WorkspaceState
 
@@ -164,6 +164,7 @@ class SessionGuardMiddleware(Middleware):
             log.warning("ui.state_reset", reason="unbound_socket", tab=session_key(ctx.token))
             await reset_tree(root)
             return await _update(root, [])
+        event_gate.note_user(ctx.token, auth._user_id)
         if not auth._user_id:
             return None
         if not boot and auth._memberships_seen >= 0:
@@ -209,11 +210,13 @@ def _holds_private(auth: AuthState) -> bool:
 
 
 def install(app: rx.App) -> None:
-    """Add the guard to ``app``: the middleware, and the delivery check on every update."""
+    """Add the guard to ``app``: the middleware, the event gate (flood control and event
+    validation, :mod:`inboxapp.state.event_gate`) and the delivery check on every update."""
     app.add_middleware(SessionGuardMiddleware())
     namespace = app.event_namespace
     if namespace is None:
         return
+    event_gate.install(namespace)
     deliver = namespace.emit_update
     dropped: set[str] = set()
 

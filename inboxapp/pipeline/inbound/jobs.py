@@ -25,7 +25,8 @@ from procrastinate.job_context import JobContext
 
 from inboxapp.db.engine import owner_session, workspace_session
 from inboxapp.inbox.hooks import workspace_changed
-from inboxapp.jobs.app import SCHEMA
+from inboxapp.jobs.app import SCHEMA, register
+from inboxapp.jobs.queue import error_code, retry_failed
 from inboxapp.jobs.tasks import (
     RETRY,
     InvalidJobInput,
@@ -75,8 +76,6 @@ def process_webhook_event(
 
 
 def _code(exc: BaseException) -> str:
-    from inboxapp.jobs.worker import error_code
-
     return error_code(exc)
 
 
@@ -181,8 +180,6 @@ def replay(
     of the event is re-queued itself, which clears it from the dead letter). Processing is
     idempotent, so replaying a processed event changes nothing; an ``ignored`` one is parsed
     again with today's adapters."""
-    from inboxapp.jobs.worker import retry_failed
-
     ids = [str(e) for e in event_ids]
     with owner_session() as s:
         if failed:
@@ -210,3 +207,6 @@ def replay(
             enqueue_event(row.clientId, event_id)
         replayed.append(event_id)
     return {"replayed": replayed, "missing": missing}
+
+
+register(blueprint)  # last: every task above is on the blueprint

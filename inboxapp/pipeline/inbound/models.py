@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlmodel import Field, SQLModel
 
-from inboxapp.db.models import _fk, _uuid_pk
+from inboxapp.db.columns import fk as _fk
+from inboxapp.db.columns import uuid_pk as _uuid_pk
 from inboxapp.pipeline.providers import Provider
 
 PROVIDER_VALUES = ", ".join(f"'{p.value}'" for p in Provider)

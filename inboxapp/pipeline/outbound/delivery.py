@@ -38,7 +38,8 @@ from inboxapp.config import outbound_settings
 from inboxapp.db.engine import owner_session, workspace_session
 from inboxapp.domain.categories import L, M
 from inboxapp.inbox.hooks import workspace_changed
-from inboxapp.jobs.app import SCHEMA
+from inboxapp.jobs.app import SCHEMA, register
+from inboxapp.jobs.queue import retry_failed
 from inboxapp.jobs.tasks import (
     InvalidJobInput,
     JitteredBackoff,
@@ -326,10 +327,11 @@ def requeue_stranded_outbox(timestamp: int) -> None:
 def requeue(client_id: uuid.UUID, outbox_id: uuid.UUID) -> None:
     """Queue a row a person put back to ``queued``: its dead-lettered job is retried (which
     clears it from the dead letter), else a new job is queued."""
-    from inboxapp.jobs.worker import retry_failed
-
     dead = dead_jobs(outbox_lock(outbox_id))
     if dead:
         retry_failed(dead)
     else:
         enqueue_after_commit(client_id, outbox_id)
+
+
+register(blueprint)  # last: every task above is on the blueprint

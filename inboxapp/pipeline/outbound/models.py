@@ -17,7 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlmodel import Field, SQLModel
 
-from inboxapp.db.models import _fk, _ts, _uuid_pk
+from inboxapp.db.columns import fk as _fk
+from inboxapp.db.columns import timestamp as _ts
+from inboxapp.db.columns import uuid_pk as _uuid_pk
 from inboxapp.pipeline.providers import Provider
 
 PROVIDER_VALUES = ", ".join(f"'{p.value}'" for p in Provider)
