@@ -28,7 +28,6 @@ Live refresh is ONE bounded background task per browser tab (the poller):
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -44,6 +43,7 @@ from inboxapp.errors import AppError, Forbidden
 from inboxapp.jobs.overview import job_status_for
 from inboxapp.logs import get_logger
 from inboxapp.observability.load_slots import bounded
+from inboxapp.state.base import next_request
 from inboxapp.state.workspace import WorkspaceState
 
 log = get_logger("inboxapp.ui")
@@ -53,8 +53,6 @@ JOBS_ROUTE = "/jobs"
 
 ERROR_BACKOFF_MAX_S = 15.0
 
-# Generations are unique per process, so a reset state never reuses one.
-_GENERATIONS = itertools.count(1)
 # The pollers running in this process, by generation.
 _RUNNING: dict[int, asyncio.Task[Any]] = {}
 
@@ -231,12 +229,6 @@ class JobsState(WorkspaceState):
     _poll_deadline: float = 0.0
     _poll_pending: bool = False
 
-    # ------------------------------------------------------------------ guarded setters
-    def _put(self, name: str, value: Any) -> None:
-        """Assign ``value`` to the var ``name`` only when it differs (no empty deltas)."""
-        if getattr(self, name) != value:
-            setattr(self, name, value)
-
     def _reset_jobs(self, client_id: str, user_id: str) -> None:
         self.jobs_client = client_id
         self._jobs_user = user_id
@@ -254,7 +246,7 @@ class JobsState(WorkspaceState):
 
     def _jobs_stop(self, *, paused: bool = False) -> None:
         """No poller of this tab applies anything any more (a running one ends at its check)."""
-        self._poll_gen = next(_GENERATIONS)
+        self._poll_gen = next_request()
         self._poll_pending = False
         self._put("live", False)
         self._put("paused", paused)
@@ -270,7 +262,7 @@ class JobsState(WorkspaceState):
             and _poller_alive(self._poll_gen)
         ):
             return None  # already polling this workspace: one poller per tab
-        self._poll_gen = next(_GENERATIONS)
+        self._poll_gen = next_request()
         self._poll_client = self.jobs_client
         self._poll_pending = True
         return JobsState.poll

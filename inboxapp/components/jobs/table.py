@@ -12,8 +12,8 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from inboxapp import styles
-from inboxapp.components.feedback import empty_state, error_callout
-from inboxapp.components.testids import testid
+from inboxapp.components.shared.feedback import empty_state, error_callout
+from inboxapp.components.shared.testids import testid
 from inboxapp.state.jobs import JobsState
 from inboxapp.state.workspace import WorkspaceState
 
