@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -137,7 +136,10 @@ def world() -> dict[str, Any]:
     }
 
 
-def _signed_in(state: Any, world: dict[str, Any]) -> None:
+def signed_in(cls: type[rx.State], world: dict[str, Any], **values: Any) -> Any:
+    """A tab of ``cls`` whose owner is signed in with workspace "Mine" active, ``values`` set,
+    and nothing marked dirty."""
+    state = tab_of(cls)
     client = str(world["mine"].id)
     state._user_id = str(world["owner"].id)
     state.workspaces = [
@@ -146,31 +148,37 @@ def _signed_in(state: Any, world: dict[str, Any]) -> None:
     state.active_id, state.active_name, state.active_role = client, "Mine", "OWNER"
     state.ready = True
     state.loading = False
-
-
-@pytest.fixture
-def inbox(world: dict[str, Any]) -> Iterator[Any]:
-    state = tab_of(InboxState)
-    _signed_in(state, world)
-    state.inbox_client = str(world["mine"].id)
-    state._inbox_user = state._user_id
-    state.role = "OWNER"
-    state._tz = "Europe/Berlin"
-    state.campaigns = [{"id": str(world["campaign"].id), "name": "Campaign"}]
+    for name, value in values.items():
+        setattr(state, name, value)
     clean(state)
-    yield state
+    return state
 
 
 @pytest.fixture
-def analytics(world: dict[str, Any]) -> Iterator[Any]:
-    state = tab_of(AnalyticsState)
-    _signed_in(state, world)
-    state.an_client = str(world["mine"].id)
-    state._an_user = state._user_id
-    state.an_role = "OWNER"
+def inbox(world: dict[str, Any]) -> Any:
+    return signed_in(
+        InboxState,
+        world,
+        inbox_client=str(world["mine"].id),
+        _inbox_user=str(world["owner"].id),
+        role="OWNER",
+        _tz="Europe/Berlin",
+        campaigns=[{"id": str(world["campaign"].id), "name": "Campaign"}],
+    )
+
+
+@pytest.fixture
+def analytics(world: dict[str, Any]) -> Any:
+    state = signed_in(
+        AnalyticsState,
+        world,
+        an_client=str(world["mine"].id),
+        _an_user=str(world["owner"].id),
+        an_role="OWNER",
+    )
     state._view = state._view_key()
     clean(state)
-    yield state
+    return state
 
 
 # ---------------------------------------------------------------------------------- inbox
@@ -333,9 +341,7 @@ def test_bad_custom_windows_only_say_why(analytics: Any) -> None:
 
 
 def test_jobs_handlers_of_another_workspace_do_nothing(world: dict[str, Any]) -> None:
-    state = tab_of(JobsState)
-    _signed_in(state, world)
-    clean(state)
+    state = signed_in(JobsState, world)
     before = snapshot(state)
     for value in (*HOSTILE, str(world["theirs"].id)):
         assert run(JobsState.switch_workspace, state, value) == []
