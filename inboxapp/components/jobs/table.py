@@ -1,7 +1,7 @@
 """The ``/jobs`` page blocks: live indicator, notices and the per-kind status table.
 
 Stateless apart from reading :class:`~inboxapp.state.jobs.JobsState`; every value shown is a
-display string prepared on the server (``inboxapp.state.jobs.job_row``).
+display string prepared on the server (``inboxapp.jobs.view.job_row``).
 """
 
 from __future__ import annotations
