@@ -7,6 +7,8 @@ screens share:
 
 * :class:`GuardedSetters`: ``_put`` assigns a var only when the value differs, so an unchanged
   value never produces a delta (mixed into ``AuthState``, so every state has it);
+* :class:`ScreenPart`: the base of a part of a screen's state kept in its own module (the
+  inbox's conversation and live updates);
 * :func:`next_request`: request numbers, unique per process (a reset state never reuses one),
   so a load can tell whether it is still the latest of its kind;
 * :func:`one_of`, :func:`is_uuid` and :func:`workspace_role`: the checks a handler applies to
@@ -61,3 +63,14 @@ class GuardedSetters:
     def _put_all(self, values: Mapping[str, Any]) -> None:
         for name, value in values.items():
             self._put(name, value)
+
+
+class ScreenPart(GuardedSetters):
+    """A part of one screen's state, written as a Reflex state mixin
+    (``class Part(ScreenPart, rx.State, mixin=True)``): its vars and handlers become the
+    screen state's own, so they share its lock and keep its event names."""
+
+    def _events(self) -> Any:
+        """The screen state this part is mixed into: its attributes are the event handlers to
+        chain (in a background task ``self`` is a proxy that reports the same class)."""
+        return self.__class__

@@ -45,7 +45,7 @@ from inboxapp.inbox.view import (
 from inboxapp.labels import sentiment_color, zone
 from inboxapp.logs import get_logger
 from inboxapp.observability.load_slots import coalesced
-from inboxapp.state.base import GuardedSetters, is_uuid, next_request, one_of
+from inboxapp.state.base import ScreenPart, is_uuid, next_request, one_of
 from inboxapp.state.browser import SCROLL_THREAD_SCRIPT, lead_url_script
 from inboxapp.state.workspace import WorkspaceState
 
@@ -72,7 +72,7 @@ def _draft_uuid(ctx: ActionContext) -> uuid.UUID:
     return uuid.UUID(ctx.draft_id)
 
 
-class ConversationState(GuardedSetters, rx.State, mixin=True):
+class ConversationState(ScreenPart, rx.State, mixin=True):
     """The open conversation and its actions (mixed into ``InboxState``)."""
 
     selected_id: str = ""
@@ -96,11 +96,6 @@ class ConversationState(GuardedSetters, rx.State, mixin=True):
         role: str
         _tz: str
         _user_id: str
-
-    def _events(self) -> Any:
-        """The state class this mixin is part of: its attributes are the event handlers to
-        chain (in a background task ``self`` is a proxy that reports the same class)."""
-        return self.__class__
 
     def _clear_conversation(self) -> None:
         self._put("lead", {})

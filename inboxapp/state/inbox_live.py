@@ -26,13 +26,13 @@ from inboxapp.logs import get_logger
 from inboxapp.realtime import Subscription, SubscriptionClosed, process_hub, subscribe
 from inboxapp.state import live
 from inboxapp.state.auth import HOME_ROUTE, AuthState
-from inboxapp.state.base import GuardedSetters, next_request
+from inboxapp.state.base import ScreenPart, next_request
 from inboxapp.state.guard import require_live
 
 log = get_logger("inboxapp.ui")
 
 
-class InboxLiveState(GuardedSetters, rx.State, mixin=True):
+class InboxLiveState(ScreenPart, rx.State, mixin=True):
     """The tab's realtime listener and what it shows (mixed into ``InboxState``)."""
 
     live_status: str = ""
@@ -60,11 +60,6 @@ class InboxLiveState(GuardedSetters, rx.State, mixin=True):
         def _list_raw(self, cursor: str | None) -> dict[str, Any]: ...
         def _apply_conversation(self, data: Mapping[str, Any]) -> None: ...
         def _store_pair(self, pair: Any) -> None: ...
-
-    def _events(self) -> Any:
-        """The state class this mixin is part of: its attributes are the event handlers to
-        chain (in a background task ``self`` is a proxy that reports the same class)."""
-        return self.__class__
 
     def _live_view(self) -> live.View:
         return live.View(
