@@ -46,14 +46,11 @@ import os
 import random
 import re
 import secrets
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,7 +60,8 @@ import psutil
 import psycopg
 import websockets
 
-from inboxapp.processes import reflex_env, stop_group
+from inboxapp.config import Settings, ToolSettings, env_name
+from inboxapp.tools.prod_server import ProdServer
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_URL = os.environ.get(
@@ -203,67 +201,31 @@ def login_people(people: Iterable[Person]) -> None:
 # ---------------------------------------------------------------------------------- server
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """``reflex run --env prod`` in its own process group (plus an optional job worker)."""
+class Server(ProdServer):
+    """The production server (plus an optional job worker) with this benchmark's probes."""
 
     def __init__(
         self, stats_file: str, log_path: Path, *, worker: bool, profile: str = "", workers: int = 1
     ) -> None:
         self.profile = profile
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
         self.stats_file = stats_file
-        self.log_path = log_path
-        env = reflex_env(self.port)
-        env.update(
-            INBOXAPP_LIVE_STATS_FILE=stats_file,
-            INBOXAPP_LIVE_PROFILE=profile,
-            INBOXAPP_METRICS_TOKEN=METRICS_TOKEN,
-            LOG_LEVEL="WARNING",
-        )
-        env.pop("REFLEX_REDIS_URL", None)
+        env = {
+            env_name(ToolSettings, "live_stats_file"): stats_file,
+            env_name(ToolSettings, "live_profile"): profile,
+            env_name(Settings, "metrics_token"): METRICS_TOKEN,
+            "LOG_LEVEL": "WARNING",
+        }
+        drop: tuple[str, ...] = ("REFLEX_REDIS_URL",)
         if workers > 1:  # Reflex's Redis state manager, several granian workers
             env.update(REFLEX_REDIS_URL=REDIS_URL, GRANIAN_WORKERS=str(workers))
-        with log_path.open("wb") as out:
-            self.proc = subprocess.Popen(
-                [str(ROOT / ".venv/bin/reflex"), "run", "--env", "prod", "--loglevel", "warning"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        self.worker: subprocess.Popen[bytes] | None = None
-        if worker:
-            self.worker = subprocess.Popen(
-                [sys.executable, "-m", "inboxapp", "worker"],
-                cwd=ROOT,
-                env={**os.environ, "LOG_LEVEL": "WARNING"},
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            drop = ()
+        super().__init__(log_path, env=env, drop=drop, worker=worker, loglevel="warning")
 
-    def wait_ready(self, timeout: float = 300) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"the app exited:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.base}/api/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the app did not start in time")
-            time.sleep(0.5)
+    def wait_ready(self, timeout: float = 300, paths: Sequence[str] = ("/api/health",)) -> None:
+        try:
+            super().wait_ready(timeout, paths)
+        except RuntimeError as exc:
+            raise SystemExit(str(exc)) from None
 
     def processes(self) -> list[psutil.Process]:
         try:
@@ -330,10 +292,6 @@ class Server:
             )
             values.append(float(found.group(1)) if found else 0.0)
         return values[0], values[1]
-
-    def stop(self) -> None:
-        for proc in (self.worker, self.proc):
-            stop_group(proc, timeout=20)
 
 
 # ---------------------------------------------------------------------------------- sessions

@@ -24,7 +24,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,14 +36,9 @@ from typing import Any
 import httpx
 
 from benchmarks.common import fmt, p50, p95, scratch_database
+from inboxapp.tools.prod_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _start(cmd: list[str], log: Path) -> subprocess.Popen[bytes]:
@@ -132,7 +126,7 @@ def run(quick: bool) -> dict[str, Any]:
     f.add_member(ws, f.create_user(name="Bench Setter"), "SETTER")
     issued = issue_url(ws.id, Provider.EMAILBISON, require_signature=True)
     assert issued.url and issued.signing_secret
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     path = "/" + issued.url.split("/", 3)[3]
     with tempfile.TemporaryDirectory(prefix="webhook-bench-") as tmp:

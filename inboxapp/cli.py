@@ -7,6 +7,8 @@
   members add WORKSPACE_ID EMAIL --role ROLE
   seed --demo | seed --scale --leads N [--workspaces W] [--messages-per-lead M] [--seed S]
   webhooks url --client-id X --provider P [--rotate] | webhooks replay --event-id E | --failed
+  providers set --client-id X --provider P --base-url URL --api-key-stdin [--option K=V]
+  sandbox [--port N]                        the local provider sandbox (make run starts it)
 
 Commands that print data accept ``--json``. Mistakes print one line on stderr and exit with 2.
 """
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -62,12 +63,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    try:
-        runner = importlib.import_module("inboxapp.runner")
-    except ModuleNotFoundError as exc:
-        if exc.name != "inboxapp.runner":
-            raise
-        raise CliError("the app runner (inboxapp/runner.py) is not available yet") from None
+    from inboxapp import runner
+
     return int(runner.main(dev=args.dev))
 
 
@@ -314,6 +311,7 @@ def build_parser() -> Parser:
     from inboxapp.counts.cli import register as register_counts
     from inboxapp.jobs.cli import register as register_jobs
     from inboxapp.pipeline.inbound.cli import register as register_webhooks
+    from inboxapp.pipeline.outbound.cli import register as register_outbound
     from inboxapp.simulate import register as register_simulate
 
     register_jobs(sub)
@@ -321,6 +319,7 @@ def build_parser() -> Parser:
     register_simulate(sub)
     register_analytics(sub)
     register_webhooks(sub)
+    register_outbound(sub)
     return parser
 
 

@@ -27,6 +27,10 @@ class NotFound(AppError):
     status = 404
 
 
+class Conflict(AppError):
+    status = 409
+
+
 def reject_nul(value: str | None, name: str) -> None:
     """PostgreSQL text cannot hold NUL characters: refuse them as bad input, not a 500."""
     if value and "\x00" in value:

@@ -1,7 +1,8 @@
 """``make run``: start embedded services when none are configured, migrate, seed the demo and
 serve the app (production build by default, hot reload with ``--dev``).
 
-The job worker and the app run under a :class:`~inboxapp.supervisor.Supervisor`: a child that
+The job worker, the app and the provider sandbox (unless the sandbox setting is off; the demo
+workspaces send through it) run under a :class:`~inboxapp.supervisor.Supervisor`: a child that
 crashes is restarted with backoff (1 s doubling to 30 s) and logged. Every child runs in its own
 process group, so Ctrl-C (or SIGTERM) stops the whole tree (the JS dev server included) and
 nothing is orphaned.
@@ -14,7 +15,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from inboxapp.config import PROJECT_ROOT, check_all, get_settings
+from inboxapp.config import PROJECT_ROOT, check_all, get_settings, outbound_settings
 from inboxapp.logs import configure_logging
 from inboxapp.supervisor import Child, Supervisor
 
@@ -53,10 +54,13 @@ def reflex_command(dev: bool) -> list[str]:
 
 
 def children(dev: bool) -> list[Child]:
-    return [
+    out = [
         Child("worker", [sys.executable, "-m", "inboxapp", "worker"]),
         Child("web", reflex_command(dev)),
     ]
+    if outbound_settings().sandbox_enabled:
+        out.append(Child("sandbox", [sys.executable, "-m", "inboxapp", "sandbox"]))
+    return out
 
 
 def main(dev: bool = False) -> int:

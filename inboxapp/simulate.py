@@ -46,7 +46,7 @@ from inboxapp.inbox.rollups import RECOMPUTE_LEAD_ROLLUPS
 from inboxapp.pipeline.inbound.local_urls import LocalUrl, ensure
 from inboxapp.pipeline.inbound.signature import HEADER, sign
 from inboxapp.pipeline.providers import Provider
-from inboxapp.seed import REPLY_BODIES, REPLY_TAG_WEIGHTS
+from inboxapp.seed.vocabulary import REPLY_BODIES, REPLY_TAG_WEIGHTS
 
 CHANNEL_WEIGHTS = (70, 20, 10)
 ACTIONS = ("inbound", "sentiment", "assign")

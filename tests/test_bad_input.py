@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import uuid
 from functools import partial
 from typing import Any
 from urllib.parse import quote
@@ -74,7 +75,13 @@ def test_control_characters_in_every_text_parameter_are_400(
     api: TestClient, doc: dict[str, Any], shop: dict[str, Any]
 ) -> None:
     checked = 0
-    valid = {**shop, "provider": "emailbison", "webhookToken": "A" * 43}
+    valid = {
+        **shop,
+        "provider": "emailbison",
+        "webhookToken": "A" * 43,
+        "draftId": str(uuid.uuid4()),
+        "messageId": str(uuid.uuid4()),
+    }
     for path, method, op in operations(doc):
         params = [p for p in op.get("parameters", []) if p["schema"].get("type") == "string"]
         in_path = {p["name"] for p in params if p["in"] == "path"}

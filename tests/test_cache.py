@@ -13,12 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from inboxapp.cache.store import Cache
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from inboxapp.tools.prod_server import free_port
 
 
 def _redis_binary() -> str:
@@ -34,7 +29,7 @@ class RedisProcess:
     """A private redis-server we may stop and start mid-test (never the shared one)."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property

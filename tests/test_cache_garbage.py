@@ -21,7 +21,7 @@ from inboxapp.cache.store import Cache, get_cache
 from inboxapp.flags import INBOX_READ_API, clear_override_cache, override_key, read_flag
 from inboxapp.inbox.hooks import bump_cache_versions
 from inboxapp.jobs.status import kinds_key, status_key, write_status
-from inboxapp.observability import metrics
+from inboxapp.observability import collectors, metrics
 from tests import factories as f
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -391,7 +391,7 @@ def test_a_garbage_job_counter_does_not_hide_the_others(
     field = f"garbage-{os.getpid()}:failed"
     r.hset(metrics.JOB_COUNTERS_KEY, mapping={field: XSS, "contract_task:succeeded": 3})
     try:
-        counters = metrics._sample_job_counters()
+        counters = collectors._sample_job_counters()
         assert counters["contract_task:succeeded"] >= 3 and field not in counters
         assert invalid_events(logs) == [("metrics:job-runs", "not_a_counter")]
     finally:

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from inboxapp.db.engine import owner_session
-from inboxapp.errors import BadRequest, Forbidden, NotFound
+from inboxapp.errors import BadRequest, Conflict, Forbidden, NotFound
 from inboxapp.inbox import actions, hooks, queries
 from inboxapp.inbox.params import parse_list_params
 from inboxapp.inbox.rollups import RECOMPUTE_LEAD_ROLLUPS
@@ -142,8 +142,12 @@ def test_client_portal_cannot_write(ws) -> None:
 
 def test_setter_cannot_touch_unassigned_lead(ws) -> None:
     lead = f.create_lead(ws["client"])
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden) as refused:
         actions.reply(ws["setters"][0].id, ws["client"].id, lead.id, "hi")
+    assert refused.value.code == "NOT_YOUR_LEAD"
+    with pytest.raises(Forbidden) as missing:  # the same answer for a lead that does not exist
+        actions.reply(ws["setters"][0].id, ws["client"].id, uuid.uuid4(), "hi")
+    assert missing.value.code == "NOT_YOUR_LEAD"
 
 
 def test_snooze_hides_and_validates(ws) -> None:
@@ -182,7 +186,7 @@ def test_draft_approve_edit_reject(ws) -> None:
     assert detail["messages"][-1]["body"] == "AI says hello"
     assert detail["messages"][-1]["sentBy"] == "ai"
     assert detail["draft"] is None
-    with pytest.raises(BadRequest):
+    with pytest.raises(Conflict):
         actions.reject_draft(owner.id, client.id, draft.id)
 
     other = f.create_draft(lead, body="Another")

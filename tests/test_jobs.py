@@ -266,8 +266,8 @@ def test_schema_lives_in_its_own_schema_with_minimal_runtime_grants(database_url
 def test_retry_strategy_backoff_jitter_and_non_retriable() -> None:
     from procrastinate.jobs import Job
 
+    from inboxapp.jobs.queue import error_code
     from inboxapp.jobs.tasks import InvalidJobInput, JitteredBackoff, NonRetriableError
-    from inboxapp.jobs.worker import error_code
 
     strategy = JitteredBackoff(max_attempts=5, base_s=2.0, cap_s=100.0, jitter=0.2)
     for job_id in range(1, 50):

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from inboxapp.api.app import create_api
 from inboxapp.cache.store import get_cache
-from inboxapp.observability import metrics
+from inboxapp.observability import collectors, metrics
 from tests import factories as f
 from tests.conftest import SCRAPE_HEADERS as SCRAPE
 from tests.conftest import TEST_METRICS_TOKEN, reset_app_caches
@@ -77,7 +77,7 @@ def world(remote: TestClient):
 
 def scrape(client: TestClient, headers: dict[str, str] | None = None) -> dict[str, float]:
     """``{"name{label=value,...}": value}`` of one scrape (fresh database sample)."""
-    metrics.SCRAPE.forget()
+    collectors.SCRAPE.forget()
     resp = client.get(METRICS, headers=headers or SCRAPE)
     assert resp.status_code == 200, resp.text
     out: dict[str, float] = {}
@@ -199,8 +199,8 @@ def test_queue_depth_staleness_and_job_counters(local: TestClient, world) -> Non
     retries = "inboxapp_job_retries_total{task=recompute_inbox_counts}"
     failures = "inboxapp_job_failures_total{task=recompute_inbox_counts}"
     before = scrape(local)
-    metrics.observe_job_outcome("recompute_inbox_counts", "retrying")
-    metrics.observe_job_outcome("recompute_inbox_counts", "failed")
+    collectors.observe_job_outcome("recompute_inbox_counts", "retrying")
+    collectors.observe_job_outcome("recompute_inbox_counts", "failed")
     after = scrape(local)
     assert after["inboxapp_job_queue_depth{queue=counts,status=todo}"] >= 1
     assert after["inboxapp_counts_dirty_workspaces{}"] >= 1
@@ -229,7 +229,7 @@ def test_a_failing_source_is_reported_not_raised(
     def boom() -> dict[str, object]:
         raise RuntimeError("database down")
 
-    monkeypatch.setattr(metrics, "_sample_database", boom)
+    monkeypatch.setattr(collectors, "_sample_database", boom)
     values = scrape(local)
     assert values["inboxapp_metrics_source_up{source=database}"] == 0
     assert "inboxapp_counts_staleness_seconds{}" not in values

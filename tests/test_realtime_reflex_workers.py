@@ -58,7 +58,6 @@ from benchmarks.realtime import (
     Workspace,
     close_all,
     connect_all,
-    free_port,
     load_workspace,
     receivers,
     write_change,
@@ -67,6 +66,7 @@ from inboxapp.auth.service import login
 from inboxapp.cache.store import get_cache
 from inboxapp.config import libpq_url
 from inboxapp.processes import reflex_env, stop_group
+from inboxapp.tools.prod_server import free_port
 from tests.factories import (
     PASSWORD,
     add_member,

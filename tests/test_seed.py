@@ -11,8 +11,9 @@ import pytest
 
 from inboxapp.config import get_settings, libpq_url
 from inboxapp.db.models import Message
-from inboxapp.seed import PREVIEW_CHARS, SeedError, derive_rollups
+from inboxapp.seed import SeedError
 from inboxapp.seed.demo import WORKSPACES, seed_demo
+from inboxapp.seed.rollups import PREVIEW_CHARS, derive_rollups
 from inboxapp.seed.scale import seed_scale
 
 TABLES = ("User", "Client", "ClientMember", "Campaign", "Lead", "Message", "AIDraft")
@@ -349,7 +350,7 @@ def test_derive_rollups_accepts_orm_messages() -> None:
 
 def test_copy_failure_stops_the_producer_and_keeps_nothing() -> None:
     """A writer error surfaces in the caller (no hang) and the caller's transaction has nothing."""
-    from inboxapp.seed import copy_in_background
+    from inboxapp.seed.writer import copy_in_background
 
     bad_block = ("not\ta\tvalid\tlead\trow\n", "", "")
     produced = 0

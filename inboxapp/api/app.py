@@ -23,6 +23,7 @@ from .auth_routes import router as auth_router
 from .deps import bind_route_context
 from .errors import register_error_handlers
 from .inbox_routes import router as inbox_router
+from .inbox_write_routes import router as inbox_write_router
 from .jobs_routes import router as jobs_router
 from .metrics_routes import router as metrics_router
 from .middleware import RequestContextMiddleware
@@ -50,6 +51,7 @@ def build_api() -> FastAPI:
     api.add_middleware(RequestContextMiddleware)
     api.include_router(auth_router)
     api.include_router(inbox_router)
+    api.include_router(inbox_write_router)
     api.include_router(analytics_router)
     api.include_router(jobs_router)
     api.include_router(metrics_router)

@@ -47,6 +47,7 @@ _ERRORS: dict[int, tuple[str, dict[str, Any]]] = {
     ),
     403: ("Not a member of the workspace, or the role may not do this", {}),
     404: ("No such resource visible to you (existence is never revealed)", {}),
+    409: ("The request conflicts with the resource's state or an earlier request", {}),
     413: ("The request body is over its size limit", {}),
     429: ("Too many failed sign-ins; try again after `Retry-After` seconds", {}),
     503: ("Switched off (`READ_API_DISABLED`) or a service it needs is unavailable", {}),

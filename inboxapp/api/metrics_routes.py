@@ -28,7 +28,10 @@ from inboxapp.domain.roles import Capability
 from inboxapp.errors import Forbidden
 from inboxapp.inbox import queries
 from inboxapp.logs import bind_context
-from inboxapp.observability import metrics
+from inboxapp.observability import (
+    collectors,  # noqa: F401 (registers the scrape-time samplers)
+    metrics,
+)
 
 router = APIRouter(tags=["operations"])
 

@@ -36,7 +36,12 @@ from inboxapp.config.debug import DebugSettings, ToolSettings, debug_settings, t
 from inboxapp.config.flood import FloodSettings, flood_settings
 from inboxapp.config.jobs import JobSettings, job_settings
 from inboxapp.config.pages import JobsPageSettings, jobs_page_settings
-from inboxapp.config.pipeline import InboundSettings, inbound_settings
+from inboxapp.config.pipeline import (
+    InboundSettings,
+    OutboundSettings,
+    inbound_settings,
+    outbound_settings,
+)
 from inboxapp.config.realtime import (
     LiveSettings,
     RealtimeSettings,
@@ -59,6 +64,7 @@ __all__ = [
     "JobSettings",
     "JobsPageSettings",
     "LiveSettings",
+    "OutboundSettings",
     "RealtimeSettings",
     "Settings",
     "SettingsBase",
@@ -78,6 +84,7 @@ __all__ = [
     "libpq_url",
     "live_settings",
     "load",
+    "outbound_settings",
     "realtime_settings",
     "sqlalchemy_url",
     "tool_settings",
@@ -103,6 +110,7 @@ GROUPS = (
     Group(JobsPageSettings, jobs_page_settings),
     Group(FloodSettings, flood_settings),
     Group(InboundSettings, inbound_settings),
+    Group(OutboundSettings, outbound_settings),
     Group(DebugSettings, debug_settings),
     Group(ToolSettings, tool_settings),
 )

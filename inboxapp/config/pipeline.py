@@ -1,4 +1,4 @@
-"""Message pipeline settings: provider webhooks in, delivery out."""
+"""Message pipeline settings: provider webhooks in, delivery out, the local provider sandbox."""
 
 from __future__ import annotations
 
@@ -39,3 +39,26 @@ class InboundSettings(SettingsBase):
 @lru_cache(maxsize=1)
 def inbound_settings() -> InboundSettings:
     return load(InboundSettings)
+
+
+class OutboundSettings(SettingsBase):
+    """Reply delivery (outbox) and the provider sandbox"""
+
+    timeout_s: float = Field(default=15.0, alias="INBOXAPP_DELIVERY_TIMEOUT_S", gt=0, le=120)
+    """One provider send request may take this long before it counts as failed (and retried)."""
+    stranded_after_s: int = Field(
+        default=60, alias="INBOXAPP_DELIVERY_STRANDED_AFTER_S", ge=5, le=86400
+    )
+    """The sweep queues outbox rows still waiting this long after they were due, without a job."""
+    sandbox_port: int = Field(default=8025, alias="INBOXAPP_SANDBOX_PORT", ge=1, le=65535)
+    """Where ``make run`` serves the provider sandbox (``python -m inboxapp sandbox``)."""
+    sandbox_enabled: bool = Field(default=True, alias="INBOXAPP_SANDBOX")
+    """``make run`` starts the sandbox and points the demo workspaces' providers at it."""
+
+    def sandbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox_port}"
+
+
+@lru_cache(maxsize=1)
+def outbound_settings() -> OutboundSettings:
+    return load(OutboundSettings)

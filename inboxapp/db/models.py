@@ -231,6 +231,11 @@ class Message(SQLModel, table=True):
         sa.CheckConstraint(
             "\"sentBy\" IS NULL OR \"sentBy\" IN ('ai','setter')", name="Message_sentBy_check"
         ),
+        sa.CheckConstraint(
+            '"deliveryStatus" IS NULL'
+            " OR \"deliveryStatus\" IN ('queued', 'sending', 'sent', 'failed')",
+            name="Message_deliveryStatus_check",
+        ),
         sa.Index(
             "Message_client_provider_message_key",
             "clientId",
@@ -269,6 +274,14 @@ class Message(SQLModel, table=True):
     bcc: list[str] | None = Field(default=None, sa_column=sa.Column(ARRAY(sa.Text)))
     sentiment: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     """How an inbound message was classified (the lead's tag follows its latest reply)."""
+    deliveryStatus: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    """``queued -> sending -> sent | failed`` for messages the app sends through the outbox;
+    NULL for inbound messages and outbound ones sent elsewhere (they read as sent)."""
+    deliveryError: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    """Why the last send failed (for people; never a provider's raw answer)."""
+    deliveryAttempts: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
     createdAt: datetime | None = _ts(nullable=False, server_now=True)
 
 

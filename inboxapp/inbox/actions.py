@@ -3,6 +3,11 @@
 Each action runs in one ``user_session`` transaction (RLS checks the write), keeps the lead's
 rollups exact by recomputing them from its messages in SQL, and after commit announces the
 change through :func:`inboxapp.inbox.hooks.workspace_changed`.
+
+A reply or an approved draft is a message ``queued`` for delivery plus its outbox row, in the
+same transaction (:mod:`inboxapp.pipeline.outbound.outbox`); its delivery job is queued after
+commit. A setter may write only to the leads assigned to them: any other lead id (existing or
+not) is 403 ``NOT_YOUR_LEAD`` for them, so nothing is revealed.
 """
 
 from __future__ import annotations
@@ -20,10 +25,13 @@ from inboxapp.db.engine import user_session
 from inboxapp.domain.access import Access
 from inboxapp.domain.categories import D, L, M
 from inboxapp.domain.vocabulary import LEAD_STATUSES, POSITIVE_TAGS, SENTIMENT_TAGS
-from inboxapp.errors import BadRequest, Forbidden, NotFound, reject_nul
+from inboxapp.errors import BadRequest, Conflict, Forbidden, NotFound, reject_nul
 from inboxapp.inbox.hooks import workspace_changed
 from inboxapp.inbox.queries import require_access
 from inboxapp.inbox.rollups import RECOMPUTE_LEAD_ROLLUPS
+from inboxapp.pipeline.outbound import outbox
+from inboxapp.pipeline.outbound.delivery import enqueue_after_commit, requeue
+from inboxapp.pipeline.outbound.outbox import OB, Queued
 
 MAX_BODY = 10_000
 MAX_SNOOZE = timedelta(days=365)
@@ -40,12 +48,19 @@ def _writing(user_id: uuid.UUID, client_id: uuid.UUID) -> Iterator[tuple[Session
     workspace_changed(client_id)
 
 
+def _not_visible(access: Access, code: str, message: str) -> Exception:
+    """A row the caller cannot see: 403 for a setter (only their own leads), else 404."""
+    if access.is_setter:
+        return Forbidden("NOT_YOUR_LEAD", "setters can only act on the leads assigned to them")
+    return NotFound(code, message)
+
+
 def _lead(s: Session, access: Access, lead_id: uuid.UUID) -> Any:
     row = s.execute(
         sa.select(L).where(L.c.id == lead_id, L.c.clientId == access.client_id).with_for_update()
     ).first()
     if row is None:
-        raise NotFound("LEAD_NOT_FOUND", "no such conversation in this workspace")
+        raise _not_visible(access, "LEAD_NOT_FOUND", "no such conversation in this workspace")
     return row
 
 
@@ -80,29 +95,81 @@ def _send(
     channel: str | None,
     sent_by: str,
     draft_id: uuid.UUID | None = None,
-) -> uuid.UUID:
-    _lead(s, access, lead_id)
+    request_key: str | None = None,
+) -> Queued:
+    """Insert the outbound message as ``queued`` and its outbox row (delivered after commit)."""
+    lead = _lead(s, access, lead_id)
     if channel is not None and channel not in ("email", "sms", "linkedin"):
         raise BadRequest("INVALID_CHANNEL", "channel must be email, sms or linkedin")
+    text = _clean_body(body)
+    channel = channel or _default_channel(s, lead_id)
+    provider = outbox.choose_provider(s, lead, channel)
     message_id = uuid.uuid4()
     s.execute(
         sa.insert(M).values(
             id=message_id,
             clientId=access.client_id,
             leadId=lead_id,
-            channel=channel or _default_channel(s, lead_id),
+            channel=channel,
             source="zrg",
             direction="outbound",
             sentBy=sent_by,
             sentByUserId=access.user_id,
             aiDraftId=draft_id,
-            body=_clean_body(body),
+            body=text,
             sentAt=sa.func.clock_timestamp(),
             isRead=True,
+            provider=provider.value,
+            deliveryStatus="queued",
         )
     )
     s.execute(RECOMPUTE_LEAD_ROLLUPS, {"lead_id": lead_id})
-    return message_id
+    return outbox.queue(
+        s,
+        client_id=access.client_id,
+        lead_id=lead_id,
+        message_id=message_id,
+        provider=provider,
+        user_id=access.user_id,
+        request_key=request_key,
+    )
+
+
+def send_reply(
+    user_id: uuid.UUID,
+    client_id: uuid.UUID,
+    lead_id: uuid.UUID,
+    body: str,
+    channel: str | None = None,
+    *,
+    request_key: str | None = None,
+) -> Queued:
+    """Queue an outbound message as the caller. With ``request_key`` (an ``Idempotency-Key``)
+    a repeat answers the message the first request created and queues nothing; the same key
+    for another lead or body is 409 ``IDEMPOTENCY_KEY_REUSED``."""
+    key = outbox.check_request_key(request_key)
+    replayed: Queued | None = None
+    with _writing(user_id, client_id) as (s, access):
+        if key is not None:
+            outbox.lock_request(s, client_id, user_id, key)
+            earlier = outbox.find_request(s, client_id, user_id, key)
+            if earlier is not None:
+                if earlier.leadId != lead_id or earlier.body != _clean_body(body):
+                    raise Conflict(
+                        "IDEMPOTENCY_KEY_REUSED",
+                        "this Idempotency-Key was used for another message",
+                    )
+                replayed = Queued(
+                    earlier.messageId, earlier.id, earlier.deliveryStatus or "sent", replayed=True
+                )
+        if replayed is None:
+            queued = _send(
+                s, access, lead_id, body, channel=channel, sent_by="setter", request_key=key
+            )
+    if replayed is not None:
+        return replayed
+    enqueue_after_commit(client_id, queued.outbox_id)
+    return queued
 
 
 def reply(
@@ -112,9 +179,41 @@ def reply(
     body: str,
     channel: str | None = None,
 ) -> str:
-    """Send an outbound message as the caller; returns the new message id."""
+    """Queue an outbound message as the caller; returns the new message id."""
+    return str(send_reply(user_id, client_id, lead_id, body, channel).message_id)
+
+
+def retry_delivery(user_id: uuid.UUID, client_id: uuid.UUID, message_id: uuid.UUID) -> Queued:
+    """Put a ``failed`` send back in the queue (a fresh attempt budget); 409 ``NOT_FAILED``
+    for a message that is not failed."""
     with _writing(user_id, client_id) as (s, access):
-        return str(_send(s, access, lead_id, body, channel=channel, sent_by="setter"))
+        message = s.execute(
+            sa.select(M.c.id, M.c.leadId).where(
+                M.c.id == message_id, M.c.clientId == access.client_id
+            )
+        ).first()
+        if message is None:
+            raise _not_visible(access, "MESSAGE_NOT_FOUND", "no such message in this workspace")
+        _lead(s, access, message.leadId)
+        row = s.execute(sa.select(OB).where(OB.c.messageId == message_id).with_for_update()).first()
+        if row is None:
+            raise Conflict("NOT_FAILED", "this message was not sent by the app: nothing to retry")
+        if row.state != "failed":
+            raise Conflict("NOT_FAILED", f"only a failed send can be retried (it is {row.state})")
+        s.execute(
+            sa.update(OB)
+            .where(OB.c.id == row.id)
+            .values(
+                state="queued", attempts=0, nextAttemptAt=sa.func.now(), updatedAt=sa.func.now()
+            )
+        )
+        s.execute(
+            sa.update(M)
+            .where(M.c.id == message_id)
+            .values(deliveryStatus="queued", deliveryError=None)
+        )
+    requeue(client_id, row.id)
+    return Queued(message_id, row.id, "queued")
 
 
 def mark_read(user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID) -> None:
@@ -221,9 +320,9 @@ def _pending_draft(s: Session, access: Access, draft_id: uuid.UUID) -> Any:
         sa.select(D).where(D.c.id == draft_id, D.c.clientId == access.client_id).with_for_update()
     ).first()
     if draft is None:
-        raise NotFound("DRAFT_NOT_FOUND", "no such draft in this workspace")
+        raise _not_visible(access, "DRAFT_NOT_FOUND", "no such draft in this workspace")
     if draft.status != "pending":
-        raise BadRequest("DRAFT_NOT_PENDING", f"this draft was already {draft.status}")
+        raise Conflict("DRAFT_NOT_PENDING", f"this draft was already {draft.status}")
     return draft
 
 
@@ -239,14 +338,22 @@ def approve_draft(
     user_id: uuid.UUID, client_id: uuid.UUID, draft_id: uuid.UUID, body: str | None = None
 ) -> str:
     """Send the (optionally edited) AI draft as an AI message; returns the message id."""
+    return str(send_draft(user_id, client_id, draft_id, body).message_id)
+
+
+def send_draft(
+    user_id: uuid.UUID, client_id: uuid.UUID, draft_id: uuid.UUID, body: str | None = None
+) -> Queued:
+    """:func:`approve_draft`, answering the queued message and its delivery status."""
     with _writing(user_id, client_id) as (s, access):
         draft = _pending_draft(s, access, draft_id)
         text = body if body is not None else draft.body
-        message_id = _send(
+        queued = _send(
             s, access, draft.leadId, text, channel=draft.channel, sent_by="ai", draft_id=draft.id
         )
         _finish_draft(s, access, draft_id, status="approved", body=_clean_body(text))
-        return str(message_id)
+    enqueue_after_commit(client_id, queued.outbox_id)
+    return queued
 
 
 def edit_draft(user_id: uuid.UUID, client_id: uuid.UUID, draft_id: uuid.UUID, body: str) -> None:

@@ -11,6 +11,7 @@ from inboxapp.domain.roles import Role
 from inboxapp.payloads import Count, Id, Payload, Timestamp
 
 Scope = Literal["global", "setter"]
+DeliveryStatus = Literal["queued", "sending", "sent", "failed"]
 WorkspaceRole = Annotated[Role, Field(strict=False)]  # stored and sent as its name
 
 
@@ -94,6 +95,10 @@ class MessageOut(Payload):
     body: str
     sentAt: Timestamp | None
     isRead: bool
+    deliveryStatus: DeliveryStatus | None
+    """Outbound messages: ``queued``, ``sending``, ``sent`` or ``failed``; null for inbound."""
+    deliveryError: str | None
+    """Why the send failed ("Not sent: <reason>"), while it is queued again or failed."""
 
 
 class DraftOut(Payload):

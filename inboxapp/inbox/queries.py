@@ -209,6 +209,14 @@ def live_counts(user_id: uuid.UUID, client_id: uuid.UUID) -> dict[str, Any]:
         return live_payload(s, require_access(s, user_id, client_id))
 
 
+def delivery_status(message: Any) -> str | None:
+    """An outbound message's delivery status (sent when it never went through the outbox:
+    campaign sends and replies from before it); None for inbound messages."""
+    if message.direction != "outbound":
+        return None
+    return str(message.deliveryStatus or "sent")
+
+
 def fetch_conversation(session: Session, access: Access, lead_id: uuid.UUID) -> dict[str, Any]:
     lead = session.execute(
         sa.select(L).where(L.c.id == lead_id, L.c.clientId == access.client_id)
@@ -259,6 +267,8 @@ def fetch_conversation(session: Session, access: Access, lead_id: uuid.UUID) -> 
                 "body": m.body,
                 "sentAt": _iso(m.sentAt),
                 "isRead": m.isRead,
+                "deliveryStatus": delivery_status(m),
+                "deliveryError": m.deliveryError,
             }
             for m in messages
         ],

@@ -1,8 +1,11 @@
 """The procrastinate ``App``, its connector and the job settings; all built lazily.
 
 * Importing this module does no I/O and reads no settings. :func:`get_app` builds the ``App``
-  once per process and registers the tasks of :mod:`inboxapp.jobs.tasks` (and of the modules
-  :attr:`~inboxapp.config.JobSettings.task_modules` names: extra modules, the test tasks).
+  once per process with the tasks of every blueprint handed to :func:`register` (each task
+  module registers its own when it is imported: :mod:`inboxapp.jobs.tasks`,
+  :mod:`inboxapp.pipeline.inbound.jobs`) and of the modules
+  :attr:`~inboxapp.config.JobSettings.task_modules` names (extra modules, the test tasks).
+  Nothing here imports a task module: the task modules depend on this one, never the reverse.
 * Connection roles. The worker and the operator CLI use the owner connection
   (``use_role("owner")`` before first use): jobs are system work across workspaces. Everything
   else (the web process) enqueues as the runtime login role ``authenticator``, which migration
@@ -21,7 +24,7 @@ import threading
 from typing import Literal
 
 import psycopg
-from procrastinate import App, PsycopgConnector
+from procrastinate import App, Blueprint, PsycopgConnector
 from procrastinate import exceptions as pexc
 from psycopg_pool import ConnectionPool
 
@@ -30,6 +33,13 @@ from inboxapp.config import get_settings, job_settings, libpq_url
 SCHEMA = "procrastinate"
 NAMESPACE = "inboxapp"
 """Task names are ``inboxapp:<name>``; the job kind (status key, API) is ``<name>``."""
+
+
+def job_kind(task_name: str) -> str:
+    """``inboxapp:recompute_inbox_counts`` -> ``recompute_inbox_counts``."""
+    return task_name.rsplit(":", 1)[-1]
+
+
 CONNECT_KWARGS: dict[str, str] = {
     "options": f"-c search_path={SCHEMA}",
     "application_name": "inboxapp-jobs",
@@ -52,6 +62,18 @@ class _State:
 
 _state = _State()
 _lock = threading.RLock()
+_blueprints: list[Blueprint] = []
+
+
+def register(blueprint: Blueprint) -> Blueprint:
+    """Add ``blueprint``'s tasks to the process's App (now, or when it is built)."""
+    with _lock:
+        if any(b is blueprint for b in _blueprints):
+            return blueprint
+        _blueprints.append(blueprint)
+        if _state.app is not None:
+            _state.app.add_tasks_from(blueprint, namespace=NAMESPACE)
+    return blueprint
 
 
 def conninfo(role: ConnectionRole) -> str:
@@ -111,13 +133,10 @@ def current_role() -> ConnectionRole:
 
 
 def _build_app() -> App:
-    from inboxapp.jobs.tasks import blueprint
-    from inboxapp.pipeline.inbound.jobs import blueprint as inbound
-
     _state.connector = _new_connector()
     app = App(connector=_state.connector)
-    app.add_tasks_from(blueprint, namespace=NAMESPACE)
-    app.add_tasks_from(inbound, namespace=NAMESPACE)
+    for blueprint in _blueprints:
+        app.add_tasks_from(blueprint, namespace=NAMESPACE)
     for module_name in job_settings().task_modules:
         module = importlib.import_module(module_name)
         app.add_tasks_from(module.blueprint, namespace=module.NAMESPACE)

@@ -50,7 +50,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def cmd_jobs_status(args: argparse.Namespace) -> int:
-    from inboxapp.jobs.worker import queue_overview
+    from inboxapp.jobs.queue import queue_overview
 
     data = queue_overview(_text(args.client_id), limit=args.limit)
     if args.json:
@@ -72,7 +72,7 @@ def cmd_jobs_status(args: argparse.Namespace) -> int:
 
 
 def cmd_jobs_retry(args: argparse.Namespace) -> int:
-    from inboxapp.jobs.worker import retry_failed
+    from inboxapp.jobs.queue import retry_failed
 
     if not args.job_ids and not args.all_failed:
         print("inboxapp: error: give JOB_ID(s) or --all-failed", file=sys.stderr)

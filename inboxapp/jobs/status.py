@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from inboxapp.cache.invalid import is_garbage_error, report_invalid
 from inboxapp.cache.store import get_cache
 from inboxapp.config import get_settings
+from inboxapp.jobs.app import job_kind, open_sync
 from inboxapp.logs import get_logger
 from inboxapp.payloads import Count, OneOf, Timestamp
 
@@ -38,7 +39,7 @@ WARN_EVERY_S = 30.0
 FAMILY = "jobs:status"
 JOB_KIND_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 ERROR_CODE_PATTERN = "^(?:[A-Za-z_][A-Za-z0-9_.]{0,99})?$"
-"""What :func:`inboxapp.jobs.worker.error_code` writes (an app error code or a class name), or
+"""What :func:`inboxapp.jobs.queue.error_code` writes (an app error code or a class name), or
 empty once a later run cleared it."""
 
 log = get_logger(__name__)
@@ -269,12 +270,10 @@ _LIVE = (
 
 def live_counts(client_id: str) -> dict[str, dict[str, int]]:
     """Active and dead jobs of one workspace per kind, from the database (source of truth)."""
-    from inboxapp.jobs.app import open_sync
-
     connector = open_sync().connector.get_sync_connector()
     out: dict[str, dict[str, int]] = {}
     for row in connector.execute_query_all(_LIVE, client_id=client_id):
-        kind = str(row["task_name"]).rsplit(":", 1)[-1]
+        kind = job_kind(str(row["task_name"]))
         counts = out.setdefault(kind, {"queued": 0, "running": 0, "deadLettered": 0})
         key = {"todo": "queued", "doing": "running", "failed": "deadLettered"}[row["status"]]
         counts[key] += int(row["n"])

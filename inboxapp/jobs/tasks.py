@@ -24,25 +24,25 @@ that fail at once. A job that exhausts its attempts ends ``failed``: the dead-le
 
 from __future__ import annotations
 
-import importlib
 import random
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from procrastinate import App, Blueprint, RetryStrategy, sql
+from procrastinate import Blueprint, RetryStrategy, sql
 from procrastinate import exceptions as pexc
 from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 from procrastinate.tasks import Task
 
+from inboxapp.analytics.rollup import rollup_workspace
 from inboxapp.config import job_settings
+from inboxapp.counts.recompute import recompute_workspace
 from inboxapp.db.engine import owner_engine, owner_session
 from inboxapp.errors import AppError
-from inboxapp.jobs.app import SCHEMA, open_sync
+from inboxapp.jobs.app import SCHEMA, job_kind, open_sync, register
 from inboxapp.jobs.status import write_status
 from inboxapp.logs import get_logger
 from inboxapp.observability import current_request_id
@@ -140,11 +140,6 @@ def max_attempts_for(task: Task[Any, Any, Any] | None) -> int:
     return 1
 
 
-def job_kind(task_name: str) -> str:
-    """``inboxapp:recompute_inbox_counts`` -> ``recompute_inbox_counts``."""
-    return task_name.rsplit(":", 1)[-1]
-
-
 def parse_client_id(value: object) -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value
@@ -154,28 +149,11 @@ def parse_client_id(value: object) -> uuid.UUID:
         raise InvalidJobInput("client_id must be a UUID") from None
 
 
-def optional_callable(module: str, name: str) -> Callable[..., Any] | None:
-    """``module.name`` if that module exists (another issue may not have landed yet)."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        missing = exc.name or ""
-        if module == missing or module.startswith(missing + "."):
-            return None
-        raise
-    fn = getattr(mod, name, None)
-    return fn if callable(fn) else None
-
-
 # -- tasks -----------------------------------------------------------------------------------
 
 
 def _recompute_body(client_id: uuid.UUID) -> None:
-    fn = optional_callable("inboxapp.counts.recompute", "recompute_workspace")
-    if fn is None:
-        log.info("recompute placeholder: inboxapp.counts.recompute is not installed")
-        return
-    fn(client_id)
+    recompute_workspace(client_id)
 
 
 @blueprint.task(name=RECOMPUTE, queue="counts", retry=RETRY)
@@ -184,11 +162,7 @@ def recompute_inbox_counts(client_id: str, request_id: str | None = None) -> Non
 
 
 def _rollup_body(client_id: uuid.UUID, day: date | None) -> None:
-    fn = optional_callable("inboxapp.analytics.rollup", "rollup_workspace")
-    if fn is None:
-        log.info("rollup placeholder: inboxapp.analytics.rollup is not installed")
-        return
-    fn(client_id, day)
+    rollup_workspace(client_id, day)
 
 
 def parse_day(day: str | None) -> date | None:
@@ -226,27 +200,6 @@ def recover_stalled_jobs(timestamp: int) -> None:
 @blueprint.task(name="prune_finished_jobs", queue="maintenance", retry=False)
 def prune_finished_jobs(timestamp: int) -> None:
     prune_finished()
-
-
-def register_periodic(app: App) -> None:
-    """Schedule the periodic tasks (worker only; crons from the job settings, ``off`` skips)."""
-    from inboxapp.pipeline.inbound.jobs import requeue_stranded_webhooks
-
-    s = job_settings()
-    registry = app.periodic_registry
-    schedule = (
-        (sweep, s.sweep_cron, "jobs:sweep"),
-        (recover_stalled_jobs, s.stalled_cron, "jobs:recover"),
-        (prune_finished_jobs, s.prune_cron, "jobs:prune"),
-        (requeue_stranded_webhooks, s.sweep_cron, "jobs:webhooks"),
-    )
-    for task, cron, queueing_lock in schedule:
-        if cron is None or (task.name, "") in registry.periodic_tasks:
-            continue
-        # queueing_lock only, never lock: a stalled periodic job must not block its successors.
-        registry.register_task(
-            task=task, cron=cron, periodic_id="", configure_kwargs={"queueing_lock": queueing_lock}
-        )
 
 
 # -- enqueue ---------------------------------------------------------------------------------
@@ -293,6 +246,36 @@ def _enqueue(
         str(client_id), job_kind(task.name), state="queued", queueDepth=todo + doing, jobId=job_id
     )
     return job_id
+
+
+def defer_once(
+    task: Task[Any, Any, Any], client_id: uuid.UUID, *, lock: str, **kwargs: str
+) -> int | None:
+    """Defer a job for a row stored just now (no job for ``lock`` can exist yet, so the
+    look-ups of :func:`_enqueue` are skipped); None when one is queued already."""
+    open_sync()
+    payload = {"client_id": str(client_id), **kwargs}
+    request_id = current_request_id()
+    if request_id:
+        payload["request_id"] = request_id
+    try:
+        job_id = task.configure(lock=lock, queueing_lock=lock).defer(**payload)
+    except pexc.AlreadyEnqueued:
+        return None
+    write_status(str(client_id), job_kind(task.name), state="queued", jobId=job_id)
+    return int(job_id)
+
+
+_DEAD_JOBS = sa.text(
+    f"SELECT id FROM {SCHEMA}.procrastinate_jobs WHERE status = 'failed'"
+    " AND lock = :lock ORDER BY id"
+)
+
+
+def dead_jobs(lock: str) -> list[int]:
+    """The dead-lettered (failed) jobs that held ``lock``."""
+    with owner_session() as s:
+        return [int(i) for i in s.execute(_DEAD_JOBS, {"lock": lock}).scalars()]
 
 
 def enqueue_recompute(client_id: str | uuid.UUID) -> int | None:
@@ -488,3 +471,6 @@ def prune_finished(keep_hours: int | None = None) -> None:
         queue=None,
         statuses=["succeeded", "cancelled", "aborted"],
     )
+
+
+register(blueprint)  # last: every task above is on the blueprint

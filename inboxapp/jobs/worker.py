@@ -15,7 +15,8 @@
 * Logs never carry exception messages (they may contain PII): the error code (class name or
   app error code) and the innermost frame (``errorAt``) instead; procrastinate's own failure
   lines are filtered the same way (:class:`DropExceptionMessages`).
-* :func:`queue_overview` / :func:`retry_failed`: ``jobs status`` and ``jobs retry``.
+* :func:`register_periodic`: the periodic tasks of every task module (the worker is where the
+  task modules meet; operator queries are in :mod:`inboxapp.jobs.queue`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import socket
 import time
 from collections.abc import Callable, Sequence
@@ -31,30 +31,27 @@ from typing import Any
 
 import sqlalchemy as sa
 import structlog
+from procrastinate import App
 from procrastinate.job_context import JobContext
 from procrastinate.worker import Worker
 
 from inboxapp.config import get_settings, job_settings
 from inboxapp.db.engine import owner_session
-from inboxapp.jobs.app import SCHEMA, connect, get_app, use_role
+from inboxapp.jobs.app import SCHEMA, connect, get_app, job_kind, use_role
+from inboxapp.jobs.queue import error_code, error_location
 from inboxapp.jobs.status import now_iso, valid_client_id, write_status
-from inboxapp.jobs.tasks import JitteredBackoff, job_kind, register_periodic
+from inboxapp.jobs.tasks import (
+    JitteredBackoff,
+    prune_finished_jobs,
+    recover_stalled_jobs,
+    sweep,
+)
 from inboxapp.logs import bind_context, configure_logging, get_logger
-from inboxapp.observability.metrics import observe_job_outcome
+from inboxapp.observability.collectors import observe_job_outcome
+from inboxapp.pipeline.inbound.jobs import requeue_stranded_webhooks
+from inboxapp.pipeline.outbound.delivery import requeue_stranded_outbox
 
 log = get_logger("inboxapp.jobs")
-_CODE = re.compile(r"[A-Z][A-Z0-9_]{1,63}")
-
-
-def error_location(exc: BaseException) -> str | None:
-    """``file.py:line:function`` of the innermost frame (a PII-free pointer for debugging)."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is None:
-        return None
-    code = tb.tb_frame.f_code
-    return f"{os.path.basename(code.co_filename)}:{tb.tb_lineno}:{code.co_name}"
 
 
 class DropExceptionMessages(logging.Filter):
@@ -69,14 +66,6 @@ class DropExceptionMessages(logging.Filter):
             record.exc_info = None
             record.exc_text = None
         return True
-
-
-def error_code(exc: BaseException) -> str:
-    """A stable, PII-free code: an app error code, else the exception class name."""
-    code = getattr(exc, "code", None)
-    if isinstance(code, str) and _CODE.fullmatch(code):
-        return code
-    return type(exc).__name__
 
 
 _ON_START = sa.text(
@@ -289,111 +278,21 @@ def run_until_empty(
     return {"rounds": rounds, "ready": ready, "scheduled": scheduled}
 
 
-# -- operator queries ------------------------------------------------------------------------
-
-
-def queue_overview(client_id: str | None = None, limit: int = 50) -> dict[str, Any]:
-    """Queue depth by queue/task/status, dead (failed) jobs, workers and the last sweep."""
-    params = {"c": client_id, "limit": limit}
-    where_client = "(%(c)s::text IS NULL OR args ->> 'client_id' = %(c)s)"
-    with connect("owner") as conn:
-        depth = conn.execute(
-            "SELECT queue_name, task_name, status::text,"
-            " count(*) FILTER (WHERE scheduled_at IS NULL OR scheduled_at <= now())::int,"
-            " count(*)::int FROM procrastinate_jobs"
-            f" WHERE status IN ('todo', 'doing', 'failed') AND {where_client}"
-            " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-            params,
-        ).fetchall()
-        failed = conn.execute(
-            "SELECT j.id, j.queue_name, j.task_name, j.args ->> 'client_id', j.attempts,"
-            " (SELECT max(e.at) FROM procrastinate_events e"
-            "   WHERE e.job_id = j.id AND e.type = 'failed')"
-            f" FROM procrastinate_jobs j WHERE j.status = 'failed' AND {where_client}"
-            " ORDER BY j.id DESC LIMIT %(limit)s",
-            params,
-        ).fetchall()
-        workers = conn.execute(
-            "SELECT id, round(extract(epoch FROM now() - last_heartbeat)::numeric, 1)::float"
-            " FROM procrastinate_workers ORDER BY id"
-        ).fetchall()
-        sweep = conn.execute(
-            "SELECT last_run_at FROM job_sweep_state WHERE name = 'sweep'"
-        ).fetchone()
-    queues: list[dict[str, Any]] = []
-    for queue, task, status, ready, total in depth:
-        queues.append(
-            {
-                "queue": queue,
-                "task": job_kind(task),
-                "status": status,
-                "count": total,
-                "ready": ready if status == "todo" else None,
-            }
+def register_periodic(app: App) -> None:
+    """Schedule the periodic tasks (worker only; crons from the job settings, ``off`` skips)."""
+    s = job_settings()
+    registry = app.periodic_registry
+    schedule = (
+        (sweep, s.sweep_cron, "jobs:sweep"),
+        (recover_stalled_jobs, s.stalled_cron, "jobs:recover"),
+        (prune_finished_jobs, s.prune_cron, "jobs:prune"),
+        (requeue_stranded_webhooks, s.sweep_cron, "jobs:webhooks"),
+        (requeue_stranded_outbox, s.sweep_cron, "jobs:outbox"),
+    )
+    for task, cron, queueing_lock in schedule:
+        if cron is None or (task.name, "") in registry.periodic_tasks:
+            continue
+        # queueing_lock only, never lock: a stalled periodic job must not block its successors.
+        registry.register_task(
+            task=task, cron=cron, periodic_id="", configure_kwargs={"queueing_lock": queueing_lock}
         )
-    return {
-        "clientId": client_id,
-        "queues": queues,
-        "deadLetter": [
-            {
-                "id": jid,
-                "queue": queue,
-                "task": job_kind(task),
-                "clientId": cid,
-                "attempts": attempts,
-                "failedAt": at.isoformat() if at else None,
-            }
-            for jid, queue, task, cid, attempts, at in failed
-        ],
-        "workers": [{"id": wid, "heartbeatAgeS": age} for wid, age in workers],
-        "lastSweepAt": sweep[0].isoformat() if sweep and sweep[0] else None,
-    }
-
-
-def retry_failed(
-    job_ids: Sequence[int] = (), *, all_failed: bool = False, client_id: str | None = None
-) -> dict[str, list[int]]:
-    """Put dead (failed) jobs back in the queue with a fresh attempt budget.
-
-    Per job, in one transaction: lock the row, check it is ``failed``, drop its queueing lock
-    (it could collide with a newer queued job), ``procrastinate_retry_job_v2`` (what
-    ``JobManager.retry_job_by_id`` calls; records a ``retried`` event) and reset ``attempts``.
-    """
-    retried: list[int] = []
-    not_failed: list[int] = []
-    missing: list[int] = []
-    with connect("owner", autocommit=True) as conn:
-        ids = list(job_ids)
-        if all_failed:
-            ids += [
-                r[0]
-                for r in conn.execute(
-                    "SELECT id FROM procrastinate_jobs WHERE status = 'failed'"
-                    " AND (%(c)s::text IS NULL OR args ->> 'client_id' = %(c)s) ORDER BY id",
-                    {"c": client_id},
-                ).fetchall()
-            ]
-        for job_id in dict.fromkeys(ids):
-            with conn.transaction():
-                row = conn.execute(
-                    "SELECT status::text, task_name, args ->> 'client_id'"
-                    " FROM procrastinate_jobs WHERE id = %s FOR UPDATE",
-                    (job_id,),
-                ).fetchone()
-                if row is None:
-                    missing.append(job_id)
-                    continue
-                if row[0] != "failed":
-                    not_failed.append(job_id)
-                    continue
-                conn.execute(
-                    "UPDATE procrastinate_jobs SET queueing_lock = NULL WHERE id = %s", (job_id,)
-                )
-                conn.execute(
-                    "SELECT procrastinate_retry_job_v2(%s, now(), NULL, NULL, NULL)", (job_id,)
-                )
-                conn.execute("UPDATE procrastinate_jobs SET attempts = 0 WHERE id = %s", (job_id,))
-            retried.append(job_id)
-            if row[2]:
-                write_status(row[2], job_kind(row[1]), state="queued", attempts=0, jobId=job_id)
-    return {"retried": retried, "notFailed": not_failed, "missing": missing}

@@ -18,11 +18,16 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from inboxapp.auth.passwords import hash_password
-from inboxapp.config import get_settings, libpq_url
+from inboxapp.config import get_settings, libpq_url, outbound_settings
 from inboxapp.domain.roles import RANK as ROLE_RANK
 from inboxapp.domain.roles import Role
+from inboxapp.pipeline import sandbox
 from inboxapp.pipeline.inbound import local_urls
-from inboxapp.seed import SEED_NAMESPACE, LeadFactory, WorkspacePlan, copy_blocks
+from inboxapp.pipeline.providers import Provider
+from inboxapp.secrets_box import encrypt
+from inboxapp.seed.copy_format import SEED_NAMESPACE
+from inboxapp.seed.factory import LeadFactory, WorkspacePlan
+from inboxapp.seed.writer import copy_blocks
 
 LEADS_PER_WORKSPACE = 1000
 
@@ -174,6 +179,11 @@ def seed_demo(seed: int = 42, leads_per_workspace: int = LEADS_PER_WORKSPACE) ->
     _materialize(new_ids)
     for ws in WORKSPACES:  # signed webhook URLs for `simulate` (kept locally, issued once)
         local_urls.ensure(ws.id)
+    sandbox = outbound_settings()
+    if sandbox.sandbox_enabled:  # replies go out "for real", to the local provider sandbox
+        with psycopg.connect(libpq_url(settings.owner_url)) as conn, conn.transaction():
+            for ws in WORKSPACES:
+                _sandbox_providers(conn, ws, sandbox.sandbox_url())
     return {
         "password": settings.demo_password,
         "workspaces": [{"id": str(w.id), "name": w.name} for w in WORKSPACES],
@@ -187,6 +197,42 @@ def seed_demo(seed: int = 42, leads_per_workspace: int = LEADS_PER_WORKSPACE) ->
         ],
         "created": created,
     }
+
+
+_DEMO_THREADS = (
+    # Demo replies came through the channel's default provider: give them its ids, so a reply
+    # to a seeded lead has a thread to answer (idempotent: only rows without a provider).
+    """UPDATE "Message" SET provider = CASE channel WHEN 'email' THEN 'emailbison'
+         WHEN 'sms' THEN 'ghl' ELSE 'linkedin' END, "providerMessageId" = 'demo-' || id
+       WHERE "clientId" = %(c)s AND direction = 'inbound' AND provider IS NULL""",
+    """UPDATE "Lead" SET "externalIds" = "externalIds" || jsonb_build_object(
+         'ghl', 'demo-contact-' || id, 'linkedin', 'demo-attendee-' || id)
+       WHERE "clientId" = %(c)s AND NOT ("externalIds" ? 'ghl')""",
+)
+
+
+def _sandbox_providers(conn: psycopg.Connection[Any], ws: DemoWorkspace, root: str) -> None:
+    """The workspace's credentials for every provider, pointing at the sandbox (only where
+    none are set: real keys an admin entered are kept)."""
+    options = {
+        Provider.EMAILBISON: {"senderEmailId": "1"},
+        Provider.LINKEDIN: {"accountId": f"sbx-account-{ws.key}"},
+        Provider.INSTANTLY: {"eaccount": f"team@{ws.key}.demo"},
+    }
+    for provider in Provider:
+        conn.execute(
+            'INSERT INTO "ProviderCredential" ("clientId", provider, "apiKey", "baseUrl", options)'
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (
+                ws.id,
+                provider.value,
+                encrypt(f"sandbox-{provider.value}-key"),
+                sandbox.base_url(root, provider),
+                Jsonb(options.get(provider, {})),
+            ),
+        )
+    for statement in _DEMO_THREADS:
+        conn.execute(statement, {"c": ws.id})
 
 
 def _materialize(client_ids: list[uuid.UUID]) -> None:

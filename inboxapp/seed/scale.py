@@ -24,15 +24,10 @@ from inboxapp.auth.passwords import hash_password
 from inboxapp.config import get_settings, libpq_url
 from inboxapp.domain import roles
 from inboxapp.domain.roles import Capability, Role
-from inboxapp.seed import (
-    FIRST_NAMES,
-    LAST_NAMES,
-    Block,
-    LeadFactory,
-    SeedError,
-    WorkspacePlan,
-    copy_in_background,
-)
+from inboxapp.seed import SeedError
+from inboxapp.seed.factory import LeadFactory, WorkspacePlan
+from inboxapp.seed.vocabulary import FIRST_NAMES, LAST_NAMES
+from inboxapp.seed.writer import Block, copy_in_background
 
 CAMPAIGNS = (
     ("Outbound Email A", "email"),

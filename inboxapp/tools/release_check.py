@@ -52,6 +52,7 @@ from typing import Any
 from inboxapp.config import DebugSettings, ToolSettings, env_name, tool_settings
 from inboxapp.domain.roles import Role
 from inboxapp.processes import reflex_env, stop_group
+from inboxapp.tools.prod_server import ProdServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
@@ -146,24 +147,9 @@ def run_gate(
 # -- the isolated production stack -----------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _db_url(admin: str, name: str) -> str:
     base, _, query = admin.partition("?")
     return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
-
-
-def _answers(url: str) -> bool:
-    import httpx
-
-    try:
-        return httpx.get(url, timeout=2, follow_redirects=True).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 @dataclass
@@ -182,8 +168,9 @@ def prod_stack(workdir: Path, start_timeout_s: float = 240) -> Iterator[Stack]:
     from inboxapp.config import libpq_url
 
     name = f"inboxapp_release_{secrets.token_hex(4)}"
-    redis_port, app_port = _free_port(), _free_port()
+    redis_port, app_port = free_port(), free_port()
     procs: list[subprocess.Popen[bytes]] = []
+    servers: list[ProdServer] = []
     gitignore = ROOT / ".gitignore"
     gitignore_before = gitignore.read_bytes() if gitignore.exists() else None
     with psycopg.connect(libpq_url(ADMIN_URL), autocommit=True) as conn:
@@ -228,39 +215,20 @@ def prod_stack(workdir: Path, start_timeout_s: float = 240) -> Iterator[Stack]:
         )
         demo = json.loads(seeded.stdout.decode())
         log_path = workdir / "release-app.log"
-        with (workdir / "release-worker.log").open("wb") as worker_log:
-            procs.append(
-                subprocess.Popen(  # noqa: S603
-                    [PYTHON, "-m", "inboxapp", "worker"],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=worker_log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
-            )
-        with log_path.open("wb") as app_log:
-            app = subprocess.Popen(  # noqa: S603
-                [str(BIN / "reflex"), "run", "--env", "prod", "--loglevel", "info"],
-                cwd=ROOT,
-                env=env,
-                stdout=app_log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            procs.append(app)
-        base = f"http://127.0.0.1:{app_port}"
-        deadline = time.monotonic() + start_timeout_s
-        while not (_answers(f"{base}/api/health") and _answers(f"{base}/login")):
-            if app.poll() is not None:
-                raise RuntimeError(f"the app exited with {app.returncode}; see {log_path}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the app did not answer in {start_timeout_s:.0f} s")
-            time.sleep(0.5)
+        server = ProdServer(
+            log_path,
+            env=env,
+            port=app_port,
+            worker=True,
+            worker_log=workdir / "release-worker.log",
+        )
+        servers.append(server)
+        server.wait_ready(start_timeout_s)
+        base = server.base
         yield Stack(url=base, env=env, log_path=log_path, demo=demo)
     finally:
+        for server in servers:
+            server.stop()
         for proc in reversed(procs):
             stop_group(proc)
         with psycopg.connect(libpq_url(ADMIN_URL), autocommit=True) as conn:

@@ -1,9 +1,9 @@
 """Browser fixtures: the PRODUCTION build of the app, driven by Debian's Chromium.
 
-* ``app_url``: ``reflex run --env prod`` on a free port of 127.0.0.1 (frontend, API and the
-  ``/_event`` websocket share it), in its own process group (setsid), against the session's
-  migrated test database (``database_url`` sets DATABASE_URL/REDIS_URL/JWT_SECRET first).
-  Ready when ``/api/health`` and the built index page both answer; killed as a group at the end.
+* ``app_url``: the production server (:class:`inboxapp.tools.prod_server.ProdServer`: ``reflex
+  run --env prod`` on a free port, its own process group) against the session's migrated test
+  database (``database_url`` sets DATABASE_URL/REDIS_URL/JWT_SECRET first). Ready when
+  ``/api/health`` and the built login page both answer; stopped as a group at the end.
 * ``chromium``: Playwright's sync API launching /usr/bin/chromium (nothing is downloaded).
 * ``page``: a fresh context per test; console errors and uncaught page errors fail the test;
   the client tokens of its tabs are kept in :data:`CLIENT_TOKENS`.
@@ -12,19 +12,16 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from inboxapp.processes import reflex_env, stop_group
+from inboxapp.config import LiveSettings, env_name
+from inboxapp.tools.prod_server import ProdServer
 from inboxapp.tools.switch_stress import CHROMIUM_ARGS
 from tests.conftest import RUN_ID
 
@@ -45,60 +42,23 @@ CLIENT_TOKENS: set[str] = set()
 value); ``test_zz_app_log_pii`` proves none of them reached the server log."""
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2, follow_redirects=True).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _reflex_env(port: int) -> dict[str, str]:
-    env = reflex_env(port)
-    env.pop("REFLEX_REDIS_URL", None)  # one worker, in-process state manager
+def _reflex_env() -> dict[str, str]:
     # A short heartbeat, so the heartbeat path of the live listener runs within a test.
-    env.setdefault("INBOXAPP_LIVE_HEARTBEAT_S", "5")
-    return env
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    text = path.read_text(errors="replace") if path.exists() else ""
-    return f"--- last lines of {path} ---\n" + "\n".join(text.splitlines()[-lines:])
+    heartbeat = env_name(LiveSettings, "heartbeat_s")
+    return {heartbeat: os.environ.get(heartbeat, "5")}
 
 
 @pytest.fixture(scope="session")
 def app_url(database_url: str) -> Iterator[str]:
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log_path = LOG_PATH
-    reflex = ROOT / ".venv" / "bin" / "reflex"
-    cmd = [str(reflex), "run", "--env", "prod", "--loglevel", "info"]
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            env=_reflex_env(port),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    server = ProdServer(LOG_PATH, env=_reflex_env())
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not (_answers(f"{base}/api/health") and _answers(f"{base}/login")):
-            if proc.poll() is not None:
-                pytest.fail(f"the app exited with {proc.returncode}:\n{_tail(log_path)}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"no answer on {base} in {START_TIMEOUT_S}s:\n{_tail(log_path)}")
-            time.sleep(0.5)
-        yield base
+        try:
+            server.wait_ready(START_TIMEOUT_S)
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
+        yield server.base
     finally:
-        stop_group(proc)
+        server.stop()
 
 
 @pytest.fixture(scope="session")

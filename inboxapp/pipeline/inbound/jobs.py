@@ -21,22 +21,22 @@ from typing import Any
 
 import sqlalchemy as sa
 from procrastinate import Blueprint
-from procrastinate import exceptions as pexc
 from procrastinate.job_context import JobContext
 
 from inboxapp.db.engine import owner_session, workspace_session
 from inboxapp.inbox.hooks import workspace_changed
-from inboxapp.jobs.app import SCHEMA, open_sync
-from inboxapp.jobs.status import write_status
+from inboxapp.jobs.app import SCHEMA, register
+from inboxapp.jobs.queue import error_code, retry_failed
 from inboxapp.jobs.tasks import (
     RETRY,
     InvalidJobInput,
     _enqueue,
+    dead_jobs,
+    defer_once,
     is_non_retriable,
     parse_client_id,
 )
 from inboxapp.logs import get_logger
-from inboxapp.observability import current_request_id
 from inboxapp.pipeline.providers import Provider
 
 from . import adapters
@@ -76,8 +76,6 @@ def process_webhook_event(
 
 
 def _code(exc: BaseException) -> str:
-    from inboxapp.jobs.worker import error_code
-
     return error_code(exc)
 
 
@@ -135,17 +133,7 @@ def enqueue_event(
         return _enqueue(
             process_webhook_event, cid, lock=lock, queueing_lock=lock, event_id=str(event_id)
         )
-    open_sync()
-    kwargs = {"client_id": str(cid), "event_id": str(event_id)}
-    request_id = current_request_id()
-    if request_id:
-        kwargs["request_id"] = request_id
-    try:
-        job_id = process_webhook_event.configure(lock=lock, queueing_lock=lock).defer(**kwargs)
-    except pexc.AlreadyEnqueued:
-        return None
-    write_status(str(cid), TASK, state="queued", jobId=job_id)
-    return job_id
+    return defer_once(process_webhook_event, cid, lock=lock, event_id=str(event_id))
 
 
 # -- stranded events -------------------------------------------------------------------------
@@ -181,11 +169,6 @@ def requeue_stranded_webhooks(timestamp: int) -> None:
 
 # -- replay ----------------------------------------------------------------------------------
 
-_DEAD_JOBS = sa.text(
-    f"SELECT id FROM {SCHEMA}.procrastinate_jobs WHERE status = 'failed'"
-    " AND lock = :lock ORDER BY id"
-)
-
 
 def replay(
     event_ids: Sequence[uuid.UUID] = (),
@@ -197,8 +180,6 @@ def replay(
     of the event is re-queued itself, which clears it from the dead letter). Processing is
     idempotent, so replaying a processed event changes nothing; an ``ignored`` one is parsed
     again with today's adapters."""
-    from inboxapp.jobs.worker import retry_failed
-
     ids = [str(e) for e in event_ids]
     with owner_session() as s:
         if failed:
@@ -216,13 +197,16 @@ def replay(
                 .values(status="pending", lastErrorCode=None, processedAt=None)
                 .returning(W.c.clientId)
             ).first()
-            dead = list(s.execute(_DEAD_JOBS, {"lock": event_lock(event_id)}).scalars())
         if row is None:
             missing.append(event_id)
             continue
+        dead = dead_jobs(event_lock(event_id))
         if dead:
             retry_failed(dead)
         else:
             enqueue_event(row.clientId, event_id)
         replayed.append(event_id)
     return {"replayed": replayed, "missing": missing}
+
+
+register(blueprint)  # last: every task above is on the blueprint

@@ -1,0 +1,267 @@
+"""Inbox write API: thin routes over the same services the UI uses (:mod:`inboxapp.inbox.actions`),
+so row level security and the role rules are the same: client-portal users never write (403),
+setters only on the leads assigned to them (403 for any other lead id, existing or not).
+
+* ``POST /api/inbox/conversations/{leadId}/replies`` ``{"body", "channel"?}`` with an optional
+  ``Idempotency-Key`` header: 202 ``{"messageId", "deliveryStatus"}``; the same key again
+  answers the same message and sends nothing (``Idempotent-Replayed: true``); the same key for
+  another message is 409 ``IDEMPOTENCY_KEY_REUSED``.
+* Drafts: ``POST /api/inbox/drafts/{draftId}/approve`` (202, queued like a reply) and
+  ``.../reject`` (204).
+* Lead changes (204): ``PUT .../assignee``, ``.../status``, ``.../sentiment``, ``.../snooze``,
+  ``POST .../read``.
+* ``POST /api/inbox/messages/{messageId}/retry``: a failed send back in the queue (202).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Path, Response
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from inboxapp.api.contract import errors
+from inboxapp.api.deps import CurrentUser
+from inboxapp.api.params import ClientId, LeadId, _uuid
+from inboxapp.domain.vocabulary import LEAD_STATUSES, SENTIMENT_TAGS
+from inboxapp.inbox import actions
+from inboxapp.inbox.params import parse_uuid
+from inboxapp.inbox.payloads import DeliveryStatus
+from inboxapp.payloads import UUID_PATTERN, Id, OneOf, Payload
+from inboxapp.pipeline.outbound.outbox import REQUEST_KEY_PATTERN, Queued
+
+router = APIRouter(tags=["inbox"])
+
+_BAD_TEXT = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f"
+MESSAGE_PATTERN = f"^[^{_BAD_TEXT}]*[^\\s{_BAD_TEXT}][^{_BAD_TEXT}]*$"
+"""Message text: something besides spaces, no control characters but tab and line breaks."""
+MessageText = Annotated[
+    str,
+    Field(min_length=1, max_length=actions.MAX_BODY, pattern=MESSAGE_PATTERN),
+]
+DraftId = Annotated[str, Path(alias="draftId", **_uuid("AI draft id"))]
+MessageId = Annotated[str, Path(alias="messageId", **_uuid("Message id"))]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Any unique string per reply (a UUID): a retry with the same key answers "
+        "the same message and sends nothing",
+        pattern=REQUEST_KEY_PATTERN,
+    ),
+]
+WRITE_ERRORS = errors(400, 401, 403, 404, 409)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReplyIn(Body):
+    body: MessageText
+    channel: Literal["email", "sms", "linkedin"] | None = Field(
+        default=None, description="Default: the channel of the lead's latest reply"
+    )
+
+
+class ApproveIn(Body):
+    body: MessageText | None = Field(default=None, description="The edited text (default: as is)")
+
+
+class AssigneeIn(Body):
+    userId: Annotated[str, Field(pattern=UUID_PATTERN, json_schema_extra={"format": "uuid"})] | None
+    """A setter of the workspace, or null to unassign."""
+
+
+class StatusIn(Body):
+    status: Annotated[str, OneOf(LEAD_STATUSES)]
+
+
+class SentimentIn(Body):
+    sentiment: Annotated[str, OneOf(SENTIMENT_TAGS)]
+
+
+class SnoozeIn(Body):
+    until: AwareDatetime | None
+    """When the lead wakes up (within a year), or null to wake it now."""
+
+
+class DeliveryAck(Payload):
+    messageId: Id
+    deliveryStatus: DeliveryStatus
+
+
+def _ids(user: Any, client_id: str, lead_id: str | None = None) -> tuple[uuid.UUID, ...]:
+    out = [uuid.UUID(user.user_id), parse_uuid(client_id, "clientId")]
+    if lead_id is not None:
+        out.append(parse_uuid(lead_id, "leadId"))
+    return tuple(out)
+
+
+def _ack(queued: Queued) -> JSONResponse:
+    headers = {"Idempotent-Replayed": "true"} if queued.replayed else None
+    return JSONResponse(
+        {"messageId": str(queued.message_id), "deliveryStatus": queued.delivery_status},
+        status_code=202,
+        headers=headers,
+    )
+
+
+def _done() -> Response:
+    return Response(status_code=204)
+
+
+ACCEPTED: dict[int | str, Any] = {202: {"model": DeliveryAck}, **WRITE_ERRORS}
+
+
+@router.post(
+    "/api/inbox/conversations/{leadId}/replies",
+    status_code=202,
+    response_model=DeliveryAck,
+    responses={
+        202: {
+            "model": DeliveryAck,
+            "description": "Queued for delivery (or the message an earlier request with the "
+            "same Idempotency-Key created)",
+            "headers": {
+                "Idempotent-Replayed": {
+                    "schema": {"type": "string", "enum": ["true"]},
+                    "description": "Present when this answers an earlier request's message",
+                }
+            },
+        },
+        **WRITE_ERRORS,
+    },
+    summary="Reply to a lead",
+)
+def post_reply(
+    user: CurrentUser,
+    lead_id: LeadId,
+    client_id: ClientId,
+    payload: ReplyIn,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Queue a reply; it goes out through the lead's provider (``deliveryStatus`` follows)."""
+    uid, cid, lid = _ids(user, client_id, lead_id)
+    queued = actions.send_reply(
+        uid, cid, lid, payload.body, payload.channel, request_key=idempotency_key
+    )
+    return _ack(queued)
+
+
+@router.post(
+    "/api/inbox/drafts/{draftId}/approve",
+    status_code=202,
+    response_model=DeliveryAck,
+    responses=ACCEPTED,
+    summary="Approve (and send) an AI draft",
+)
+def approve_draft(
+    user: CurrentUser, draft_id: DraftId, client_id: ClientId, payload: ApproveIn
+) -> JSONResponse:
+    uid, cid = _ids(user, client_id)
+    did = parse_uuid(draft_id, "draftId")
+    return _ack(actions.send_draft(uid, cid, did, payload.body))
+
+
+@router.post(
+    "/api/inbox/drafts/{draftId}/reject",
+    status_code=204,
+    response_class=Response,
+    responses=WRITE_ERRORS,
+    summary="Reject an AI draft",
+)
+def reject_draft(user: CurrentUser, draft_id: DraftId, client_id: ClientId) -> Response:
+    uid, cid = _ids(user, client_id)
+    actions.reject_draft(uid, cid, parse_uuid(draft_id, "draftId"))
+    return _done()
+
+
+@router.post(
+    "/api/inbox/messages/{messageId}/retry",
+    status_code=202,
+    response_model=DeliveryAck,
+    responses=ACCEPTED,
+    summary="Retry a failed send",
+)
+def retry_message(user: CurrentUser, message_id: MessageId, client_id: ClientId) -> JSONResponse:
+    uid, cid = _ids(user, client_id)
+    return _ack(actions.retry_delivery(uid, cid, parse_uuid(message_id, "messageId")))
+
+
+@router.put(
+    "/api/inbox/conversations/{leadId}/assignee",
+    status_code=204,
+    response_class=Response,
+    responses=WRITE_ERRORS,
+    summary="Assign the lead to a setter (owners, admins, inbox managers)",
+)
+def put_assignee(
+    user: CurrentUser, lead_id: LeadId, client_id: ClientId, payload: AssigneeIn
+) -> Response:
+    uid, cid, lid = _ids(user, client_id, lead_id)
+    assignee = uuid.UUID(payload.userId) if payload.userId else None
+    actions.assign(uid, cid, lid, assignee)
+    return _done()
+
+
+@router.put(
+    "/api/inbox/conversations/{leadId}/status",
+    status_code=204,
+    response_class=Response,
+    responses=WRITE_ERRORS,
+    summary="Set the lead's status",
+)
+def put_status(
+    user: CurrentUser, lead_id: LeadId, client_id: ClientId, payload: StatusIn
+) -> Response:
+    uid, cid, lid = _ids(user, client_id, lead_id)
+    actions.set_status(uid, cid, lid, payload.status)
+    return _done()
+
+
+@router.put(
+    "/api/inbox/conversations/{leadId}/sentiment",
+    status_code=204,
+    response_class=Response,
+    responses=WRITE_ERRORS,
+    summary="Set the lead's sentiment",
+)
+def put_sentiment(
+    user: CurrentUser, lead_id: LeadId, client_id: ClientId, payload: SentimentIn
+) -> Response:
+    uid, cid, lid = _ids(user, client_id, lead_id)
+    actions.set_sentiment(uid, cid, lid, payload.sentiment)
+    return _done()
+
+
+@router.put(
+    "/api/inbox/conversations/{leadId}/snooze",
+    status_code=204,
+    response_class=Response,
+    responses=WRITE_ERRORS,
+    summary="Snooze the lead until a time, or wake it",
+)
+def put_snooze(
+    user: CurrentUser, lead_id: LeadId, client_id: ClientId, payload: SnoozeIn
+) -> Response:
+    uid, cid, lid = _ids(user, client_id, lead_id)
+    until: datetime | None = payload.until
+    actions.snooze(uid, cid, lid, until)
+    return _done()
+
+
+@router.post(
+    "/api/inbox/conversations/{leadId}/read",
+    status_code=204,
+    response_class=Response,
+    responses=WRITE_ERRORS,
+    summary="Mark the conversation read",
+)
+def post_read(user: CurrentUser, lead_id: LeadId, client_id: ClientId) -> Response:
+    uid, cid, lid = _ids(user, client_id, lead_id)
+    actions.mark_read(uid, cid, lid)
+    return _done()
