@@ -1,6 +1,7 @@
 """The Reflex app: pages, global style and the HTTP API (mounted through ``api_transformer``).
 
 The Radix theme is configured in ``rxconfig.py`` (``RadixThemesPlugin``, from ``styles.theme``).
+The browser code (``assets/js/``) is loaded once in every page's head (``state.browser``).
 
 Importing this module builds the FastAPI app and registers the pages; it opens no connection
 (engines are created lazily on first use).
@@ -13,7 +14,7 @@ import reflex as rx
 from inboxapp import config, pages, runtime_tuning, styles
 from inboxapp.api.app import create_api
 from inboxapp.observability.reflex_hooks import install as install_event_hooks
-from inboxapp.state import guard
+from inboxapp.state import browser, guard
 
 __all__ = ["app", "pages"]
 
@@ -21,7 +22,7 @@ config.check_all()  # a bad setting stops the server now with one line, not at f
 app = rx.App(
     style=styles.base_style,
     api_transformer=create_api(),
-    head_components=[rx.el.link(rel="icon", href="/favicon.ico")],
+    head_components=[rx.el.link(rel="icon", href="/favicon.ico"), *browser.head_scripts()],
 )
 runtime_tuning.configure()
 runtime_tuning.fast_packets(app.sio)

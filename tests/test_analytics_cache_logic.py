@@ -1,6 +1,7 @@
-"""The analytics session cache (``assets/analytics_cache.js``: LRU bound, TTL, per-user box) run
-in Node against an in-memory ``sessionStorage``, plus the pure helpers of
-``inboxapp.state.analytics`` (cache keys, payload -> display views, window parsing)."""
+"""The analytics session cache (``assets/js/analytics_cache.js``: LRU bound, TTL, per-user box) run
+in Node against an in-memory ``sessionStorage``, the calls the state sends to it
+(``inboxapp.state.browser``), plus the pure helpers of ``inboxapp.analytics.view`` (cache keys,
+payload -> display views, window parsing)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from typing import Any
 
 import pytest
 
+from inboxapp.analytics import view as a
 from inboxapp.analytics.windows import parse_window
 from inboxapp.errors import BadRequest
-from inboxapp.state import analytics as a
+from inboxapp.labels import zone
+from inboxapp.state import browser
 
 NODE = shutil.which("node")
 USER_A = "11111111-1111-1111-1111-111111111111"
@@ -64,7 +67,7 @@ needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
 def run(steps: list[list[Any]]) -> list[Any]:
     assert NODE is not None
     done = subprocess.run(
-        [NODE, "-e", HARNESS, str(a.CACHE_JS_PATH)],
+        [NODE, "-e", HARNESS, str(browser.CACHE_JS_PATH)],
         input=json.dumps(steps),
         capture_output=True,
         text=True,
@@ -84,7 +87,9 @@ def key(n: int, user: str = USER_A) -> str:
 
 @needs_node
 def test_constants_match_the_python_side() -> None:
-    assert run([["meta"]]) == [[1, a.STORAGE_KEY, a.CACHE_TTL_S * 1000, a.CACHE_MAX_ENTRIES]]
+    assert run([["meta"]]) == [
+        [1, browser.STORAGE_KEY, browser.CACHE_TTL_S * 1000, browser.CACHE_MAX_ENTRIES]
+    ]
 
 
 @needs_node
@@ -202,18 +207,22 @@ def test_corrupt_storage_is_dropped_and_a_full_storage_evicts_old_entries() -> N
 
 @needs_node
 def test_the_scripts_sent_to_the_browser_evaluate_to_the_cache_calls() -> None:
-    """``cache_put_script`` / ``cache_get_script`` are what ``rx.call_script`` evaluates."""
+    """``cache_put_script`` / ``cache_get_script`` are what ``rx.call_script`` evaluates (in a
+    page whose head loaded the library)."""
     k = a.cache_key(USER_A, WS, "overview", "30d", "core")
-    put = a.cache_put_script(USER_A, k, "overview", {"clientId": WS, "core": {"totalLeads": 3}})
-    get = a.cache_get_script(USER_A, [k])
+    put = browser.cache_put_script(
+        USER_A, k, "overview", {"clientId": WS, "core": {"totalLeads": 3}}
+    )
+    get = browser.cache_get_script(USER_A, [k])
     program = f"""
     const m = new Map();
     globalThis.window = {{ sessionStorage: {{
       getItem: (x) => (m.has(x) ? m.get(x) : null), setItem: (x, v) => m.set(x, v),
       removeItem: (x) => m.delete(x) }} }};
+    eval(require('fs').readFileSync({json.dumps(str(browser.CACHE_JS_PATH))}, 'utf8'));
     const r1 = eval({json.dumps(put)});
     const r2 = eval({json.dumps(get)});
-    eval({json.dumps(a.CLEAR_CACHE_SCRIPT)});
+    eval({json.dumps(browser.CLEAR_CACHE_SCRIPT)});
     process.stdout.write(JSON.stringify([r1, r2, m.size]));
     """
     assert NODE is not None
@@ -241,9 +250,20 @@ def test_cache_keys_start_with_the_user_and_name_every_dimension() -> None:
 
 
 def test_the_clear_script_names_the_storage_key() -> None:
-    assert json.dumps(a.STORAGE_KEY) in a.CLEAR_CACHE_SCRIPT
-    assert "root.__inboxAnalyticsCache = api" in a.CACHE_LIB
-    assert "One sessionStorage key" not in a.CACHE_LIB  # the header comment stays home
+    assert json.dumps(browser.STORAGE_KEY) in browser.CLEAR_CACHE_SCRIPT
+
+
+def test_the_library_is_loaded_once_in_the_head_and_never_sent_with_a_call() -> None:
+    sources = [str(tag.src).strip('"') for tag in browser.head_scripts()]
+    assert "/js/analytics_cache.js" in sources
+    assert "root.__inboxAnalyticsCache = api" in browser.CACHE_JS_PATH.read_text()
+    calls = (
+        browser.cache_get_script(USER_A, ["k"]),
+        browser.cache_put_script(USER_A, "k", "overview", {"n": 1}),
+    )
+    for script in calls:
+        assert script.startswith("window.__inboxAnalyticsCache.")
+        assert "root.__inboxAnalyticsCache" not in script and "\n" not in script
 
 
 # ---------------------------------------------------------------------------------- labels
@@ -400,7 +420,7 @@ def test_tab_views() -> None:
     assert crm["crm_next_cursor"] == "abc"
     row = crm["crm_rows"][0]
     assert row["created"] in ("Mar 1", "Mar 1, 2026")  # 03:00 UTC is still March 1 in New York
-    tz = a._zone("America/New_York")
+    tz = zone("America/New_York")
     assert a.day_label("2026-03-02T03:00:00+00:00", tz, 2026) == "Mar 1"
     assert a.day_label("2025-03-02T03:00:00+00:00", tz, 2026) == "Mar 1, 2025"
     assert a.day_label(None, tz, 2026) == ""

@@ -1,4 +1,5 @@
-"""Pure helpers of the inbox state: tabs, list parameters, display formatting, snooze presets."""
+"""Pure helpers of the inbox screen (``inboxapp.inbox.view``): tabs, list parameters, display
+formatting, snooze presets; and the state helpers they go with."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from inboxapp.domain.categories import BY_FILTER, COUNT_KEYS
+from inboxapp.inbox import view as ui
 from inboxapp.inbox.params import parse_list_params
-from inboxapp.state import inbox as ui
+from inboxapp.state import base, browser
 
 NOW = datetime(2025, 3, 12, 15, 30, tzinfo=UTC)  # a Wednesday
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -139,7 +141,7 @@ def test_lead_view_marks_unknown_values_and_future_snoozes() -> None:
 def test_human_error_and_helpers() -> None:
     assert ui.human_error("write a message first") == "Write a message first."
     assert ui.human_error("") == ui.MSG_ACTION_FAILED
-    assert ui.is_uuid("2b1c1f7e-4a61-4a7c-8f0e-0d8a3c7f9a10") and not ui.is_uuid("nope")
+    assert base.is_uuid("2b1c1f7e-4a61-4a7c-8f0e-0d8a3c7f9a10") and not base.is_uuid("nope")
     assert ui.zone("Not/AZone") is UTC
-    script = ui.lead_url_script("c1", "l1")
+    script = browser.lead_url_script("c1", "l1")
     assert "'leadId'" in script and '"c1"' in script and "replaceState" in script

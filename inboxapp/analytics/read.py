@@ -17,6 +17,10 @@ UI usage (all return :class:`~inboxapp.inbox.read.ReadResult`; ``.data`` is the 
     setters(user_id, client_id, spec)
     response_timing(user_id, client_id, spec)
     crm_rows(user_id, client_id, parse_crm_params(window=spec, sort="-createdAt", limit=50))
+
+The ``screen_*`` functions are what the Reflex analytics screen calls: they decide the
+``ANALYTICS_READ_API_V1`` flag per request (this read path when on, the legacy direct queries
+when off), so no state makes that decision itself.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from inboxapp.analytics.rollup import NAMESPACE, workspace_timezone
 from inboxapp.analytics.windows import Window, WindowSpec, resolve
 from inboxapp.db.engine import user_session
 from inboxapp.domain.access import Access
+from inboxapp.flags import ANALYTICS_READ_API, read_flag
 from inboxapp.inbox.queries import require_access
 from inboxapp.inbox.read import ReadResult, cached_read
 from inboxapp.logs import get_logger
@@ -140,3 +145,66 @@ def crm_rows(user_id: uuid.UUID, client_id: uuid.UUID, params: CrmParams) -> Rea
         return ReadResult(compute(), "bypass", access)
     fields = {**params.cache_fields(), **(window.cache_fields() if window else {"window": None})}
     return cached_read(NAMESPACE, access, "crm", fields, TTL_S, compute, CrmPage)
+
+
+# ---------------------------------------------------------------------------------- screens
+# The Reflex analytics screen reads through these: the cached read path above while
+# ``ANALYTICS_READ_API_V1`` is on (read per request), else the legacy direct queries (access
+# check and the query, no shared cache). Ids arrive as the strings the UI holds.
+
+CRM_PAGE_SIZE = 50
+
+
+def read_api_enabled() -> bool:
+    return read_flag(ANALYTICS_READ_API).enabled
+
+
+def _direct(user_id: uuid.UUID, client_id: uuid.UUID, spec: WindowSpec, fn: Any, *args: Any) -> Any:
+    """The legacy path (flag off): access check and the query, no shared cache."""
+    access, window = access_and_window(user_id, client_id, spec)
+    with user_session(user_id) as s:
+        return fn(s, access, window, *args)
+
+
+def screen_overview(user_id: str, client_id: str, spec: WindowSpec, parts: str) -> dict[str, Any]:
+    uid, cid = uuid.UUID(user_id), uuid.UUID(client_id)
+    if read_api_enabled():
+        return overview(uid, cid, spec, parts).data
+    result: dict[str, Any] = _direct(uid, cid, spec, queries.overview, parts)
+    return result
+
+
+_TAB_READS = {
+    "campaigns": (campaigns, queries.campaigns),
+    "setters": (setters, queries.setters),
+    "timing": (response_timing, queries.response_timing),
+}
+
+
+def screen_tab(user_id: str, client_id: str, tab: str, spec: WindowSpec) -> dict[str, Any]:
+    """The payload of a non-overview, non-CRM tab (``campaigns``, ``setters``, ``timing``)."""
+    uid, cid = uuid.UUID(user_id), uuid.UUID(client_id)
+    cached_read_of, query = _TAB_READS[tab]
+    if read_api_enabled():
+        return cached_read_of(uid, cid, spec).data
+    result: dict[str, Any] = _direct(uid, cid, spec, query)
+    return result
+
+
+def screen_crm(
+    user_id: str, client_id: str, spec: WindowSpec, sort: str, status: str, cursor: str
+) -> dict[str, Any]:
+    """A page of the CRM table (``CRM_PAGE_SIZE`` rows; ``cursor`` "" for the first)."""
+    uid, cid = uuid.UUID(user_id), uuid.UUID(client_id)
+    params = queries.parse_crm_params(
+        window=spec,
+        sort=sort,
+        cursor=cursor or None,
+        limit=CRM_PAGE_SIZE,
+        status=status or None,
+    )
+    if read_api_enabled():
+        return crm_rows(uid, cid, params).data
+    access, window = access_and_window(uid, cid, params.window)
+    with user_session(uid) as s:
+        return queries.crm_rows(s, access, params, window)

@@ -1,5 +1,5 @@
 """Small building blocks of the app shell; ``template`` wraps every page in the layout."""
 
-from inboxapp.components.template import template
+from inboxapp.components.shared.template import template
 
 __all__ = ["template"]

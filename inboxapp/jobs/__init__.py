@@ -8,6 +8,7 @@
 * :mod:`.status`: per workspace and job kind status in Redis (``jobs:v1:status:{clientId}:{job}``).
 * :mod:`.worker`: the task middleware (status, logs) and ``run_worker``.
 * :mod:`.cli`: ``worker`` and ``jobs status|retry|run-once`` subcommands.
+* :mod:`.overview` and :mod:`.view`: the jobs screen's service and its display rows.
 
 Nothing here is imported by the package itself, so importing :mod:`inboxapp.jobs` is free.
 """

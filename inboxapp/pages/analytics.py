@@ -10,17 +10,17 @@ from __future__ import annotations
 import reflex as rx
 
 from inboxapp import styles
-from inboxapp.components.analytics_controls import (
+from inboxapp.components.analytics.controls import (
     analytics_tabs,
     custom_range_form,
     window_selector,
 )
-from inboxapp.components.analytics_overview import overview_view
-from inboxapp.components.analytics_tabs import campaigns_view, crm_view, setters_view, timing_view
-from inboxapp.components.feedback import error_callout, page_spinner
-from inboxapp.components.template import template
-from inboxapp.components.testids import testid
-from inboxapp.components.workspace_gate import workspace_gate
+from inboxapp.components.analytics.overview import overview_view
+from inboxapp.components.analytics.tabs import campaigns_view, crm_view, setters_view, timing_view
+from inboxapp.components.shared.feedback import error_callout, page_spinner
+from inboxapp.components.shared.template import template
+from inboxapp.components.shared.testids import testid
+from inboxapp.components.shared.workspace_gate import workspace_gate
 from inboxapp.state.analytics import ANALYTICS_ROUTE, AnalyticsState
 from inboxapp.state.workspace import WorkspaceState, on_workspace_ready
 

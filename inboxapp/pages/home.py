@@ -5,15 +5,15 @@ from __future__ import annotations
 import reflex as rx
 
 from inboxapp import styles
-from inboxapp.components.feedback import (
+from inboxapp.components.inbox.tabs import awaiting_stat
+from inboxapp.components.inbox.view import inbox_view
+from inboxapp.components.shared.feedback import (
     inline_spinner,
     notice_callout,
 )
-from inboxapp.components.inbox_tabs import awaiting_stat
-from inboxapp.components.template import template
-from inboxapp.components.testids import testid
-from inboxapp.components.workspace_gate import workspace_gate
-from inboxapp.pages.inbox import inbox_view
+from inboxapp.components.shared.template import template
+from inboxapp.components.shared.testids import testid
+from inboxapp.components.shared.workspace_gate import workspace_gate
 from inboxapp.state.auth import HOME_ROUTE
 from inboxapp.state.inbox import InboxState
 from inboxapp.state.workspace import WorkspaceState, on_workspace_ready

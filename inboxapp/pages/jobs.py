@@ -10,7 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from inboxapp import styles
-from inboxapp.components.jobs_table import (
+from inboxapp.components.jobs.table import (
     dead_letter_hint,
     forbidden_state,
     jobs_error,
@@ -20,9 +20,9 @@ from inboxapp.components.jobs_table import (
     shown_here,
     unavailable_notice,
 )
-from inboxapp.components.template import template
-from inboxapp.components.testids import testid
-from inboxapp.components.workspace_gate import workspace_gate
+from inboxapp.components.shared.template import template
+from inboxapp.components.shared.testids import testid
+from inboxapp.components.shared.workspace_gate import workspace_gate
 from inboxapp.state.jobs import JOBS_ROUTE, JobsState
 from inboxapp.state.workspace import WorkspaceState, on_workspace_ready
 

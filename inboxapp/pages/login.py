@@ -5,10 +5,10 @@ from __future__ import annotations
 import reflex as rx
 
 from inboxapp import styles
-from inboxapp.components.brand import brand
-from inboxapp.components.feedback import error_callout
-from inboxapp.components.template import template
-from inboxapp.components.testids import testid
+from inboxapp.components.shared.brand import brand
+from inboxapp.components.shared.feedback import error_callout
+from inboxapp.components.shared.template import template
+from inboxapp.components.shared.testids import testid
 from inboxapp.state.auth import LOGIN_ROUTE, AuthState
 
 

@@ -19,6 +19,7 @@ import reflex as rx
 from inboxapp.auth import service as auth_service
 from inboxapp.auth.tokens import AuthError, TokenPair
 from inboxapp.logs import get_logger
+from inboxapp.state.base import GuardedSetters
 
 log = get_logger("inboxapp.ui")
 
@@ -103,7 +104,7 @@ def _expiring(expires_at: str) -> bool:
         return False  # unknown expiry: let the verifier decide
 
 
-class AuthState(rx.State):
+class AuthState(GuardedSetters, rx.State):
     """The signed-in session of this browser tab (tokens persist across reloads)."""
 
     # sync=True: a rotation in one tab reaches the other tabs, which would otherwise present
@@ -130,21 +131,8 @@ class AuthState(rx.State):
     were last loaded (``sessions.Registry.membership_version``); -1 before that."""
 
     # ------------------------------------------------------------------ setters
-    def _set_login_error(self, message: str) -> None:
-        if self.login_error != message:
-            self.login_error = message
-
-    def _set_submitting(self, value: bool) -> None:
-        if self.submitting != value:
-            self.submitting = value
-
     def _set_user(self, user_id: str, email: str, display_name: str) -> None:
-        if self._user_id != user_id:
-            self._user_id = user_id
-        if self.user_email != email:
-            self.user_email = email
-        if self.display_name != display_name:
-            self.display_name = display_name
+        self._put_all({"_user_id": user_id, "user_email": email, "display_name": display_name})
 
     def _store_pair(self, pair: TokenPair) -> None:
         expires_at = str(int(time.time()) + int(pair.expires_in))
@@ -218,12 +206,12 @@ class AuthState(rx.State):
         email = str(form_data.get("email") or "").strip()
         password = str(form_data.get("password") or "")
         if not email or not password:
-            self._set_login_error(MSG_MISSING_FIELDS)
+            self._put("login_error", MSG_MISSING_FIELDS)
             return
-        self._set_login_error("")
+        self._put("login_error", "")
         if self.session_notice:
             self.session_notice = ""
-        self._set_submitting(True)
+        self._put("submitting", True)
         yield  # show the loading state now
         pair: TokenPair | None = None
         try:
@@ -231,12 +219,12 @@ class AuthState(rx.State):
                 auth_service.login, email, password, self.router.session.client_ip or ""
             )
         except AuthError as exc:
-            self._set_login_error(login_error_message(exc))
+            self._put("login_error", login_error_message(exc))
         except Exception:
             log.exception("ui.login_failed")
-            self._set_login_error(MSG_UNAVAILABLE)
+            self._put("login_error", MSG_UNAVAILABLE)
         finally:
-            self._set_submitting(False)
+            self._put("submitting", False)
         if pair is not None:
             self._store_pair(pair)
             yield rx.redirect(HOME_ROUTE, replace=True)
@@ -244,7 +232,7 @@ class AuthState(rx.State):
     @rx.event
     async def redirect_if_signed_in(self) -> AsyncIterator[Any]:
         """``on_load`` of the sign-in page: skip it when the stored session is still valid."""
-        self._set_submitting(False)
+        self._put("submitting", False)
         try:
             user_id = await self._current_user_id()
         except Exception:

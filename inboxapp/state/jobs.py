@@ -28,9 +28,7 @@ Live refresh is ONE bounded background task per browser tab (the poller):
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -42,8 +40,10 @@ from inboxapp.domain import roles
 from inboxapp.domain.roles import Capability
 from inboxapp.errors import AppError, Forbidden
 from inboxapp.jobs.overview import job_status_for
+from inboxapp.jobs.view import job_rows
 from inboxapp.logs import get_logger
 from inboxapp.observability.load_slots import bounded
+from inboxapp.state.base import next_request
 from inboxapp.state.workspace import WorkspaceState
 
 log = get_logger("inboxapp.ui")
@@ -53,26 +53,11 @@ JOBS_ROUTE = "/jobs"
 
 ERROR_BACKOFF_MAX_S = 15.0
 
-# Generations are unique per process, so a reset state never reuses one.
-_GENERATIONS = itertools.count(1)
 # The pollers running in this process, by generation.
 _RUNNING: dict[int, asyncio.Task[Any]] = {}
 
 MSG_LOAD_FAILED = "We couldn't load job status. Retrying…"
 MSG_BAD_WORKSPACE = "This workspace link isn't valid."
-
-KIND_LABELS = {
-    "recompute_inbox_counts": "Recompute inbox counts",
-    "rollup_analytics": "Analytics rollup",
-    "sweep": "Sweep",
-}
-STATE_LABELS = {
-    "queued": "queued",
-    "running": "running",
-    "succeeded": "succeeded",
-    "failed": "failed",
-    "retrying": "retrying",
-}
 
 
 def poll_delay(failures: int) -> float:
@@ -96,80 +81,6 @@ def _poller_alive(gen: int) -> bool:
     """
     task = _RUNNING.get(gen)
     return task is not None and not task.done() and not task.cancelling()
-
-
-# ------------------------------------------------------------------------------ formatting
-
-
-def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
-
-
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def relative_time(value: Any, now: datetime) -> str:
-    """A short age: "just now", "5 min ago", "3 h ago", "2 d ago" ("" when unknown).
-
-    Minute granularity on purpose: a refresh every 2 s does not change the text (no delta).
-    """
-    at = parse_time(value)
-    if at is None:
-        return ""
-    seconds = max(0, int((now - at).total_seconds()))
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} d ago"
-
-
-def duration_text(ms: Any) -> str:
-    if not isinstance(ms, int) or isinstance(ms, bool) or ms < 0:
-        return ""
-    if ms < 1000:
-        return f"{ms} ms"
-    if ms < 60_000:
-        return f"{ms / 1000:.1f} s"
-    minutes, seconds = divmod(ms // 1000, 60)
-    return f"{minutes} min {seconds} s"
-
-
-def _count(value: Any) -> str:
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else ""
-
-
-def job_row(job: Mapping[str, Any], now: datetime) -> dict[str, str]:
-    """One table row of ``workspace_job_status()["jobs"]``, as display strings."""
-    kind = str(job.get("job") or "")
-    state = str(job.get("state") or "")
-    success_at = parse_time(job.get("lastSuccessAt"))
-    return {
-        "kind": kind,
-        "label": kind_label(kind),
-        "state": state if state in STATE_LABELS else "",
-        "state_label": STATE_LABELS.get(state, "no runs yet"),
-        "attempts": _count(job.get("attempts")),
-        "last_success": relative_time(job.get("lastSuccessAt"), now) or "never",
-        "last_success_at": success_at.isoformat(timespec="seconds") if success_at else "",
-        "duration": duration_text(job.get("lastDurationMs")),
-        "error": str(job.get("lastErrorCode") or ""),
-        "depth": _count(job.get("queueDepth")) or "0",
-        "dead": _count(job.get("deadLettered")) or "0",
-    }
-
-
-def job_rows(payload: Mapping[str, Any], now: datetime) -> list[dict[str, str]]:
-    return [job_row(job, now) for job in payload.get("jobs") or [] if isinstance(job, Mapping)]
 
 
 # ------------------------------------------------------------------------------ fetching
@@ -231,12 +142,6 @@ class JobsState(WorkspaceState):
     _poll_deadline: float = 0.0
     _poll_pending: bool = False
 
-    # ------------------------------------------------------------------ guarded setters
-    def _put(self, name: str, value: Any) -> None:
-        """Assign ``value`` to the var ``name`` only when it differs (no empty deltas)."""
-        if getattr(self, name) != value:
-            setattr(self, name, value)
-
     def _reset_jobs(self, client_id: str, user_id: str) -> None:
         self.jobs_client = client_id
         self._jobs_user = user_id
@@ -254,7 +159,7 @@ class JobsState(WorkspaceState):
 
     def _jobs_stop(self, *, paused: bool = False) -> None:
         """No poller of this tab applies anything any more (a running one ends at its check)."""
-        self._poll_gen = next(_GENERATIONS)
+        self._poll_gen = next_request()
         self._poll_pending = False
         self._put("live", False)
         self._put("paused", paused)
@@ -270,7 +175,7 @@ class JobsState(WorkspaceState):
             and _poller_alive(self._poll_gen)
         ):
             return None  # already polling this workspace: one poller per tab
-        self._poll_gen = next(_GENERATIONS)
+        self._poll_gen = next_request()
         self._poll_client = self.jobs_client
         self._poll_pending = True
         return JobsState.poll

@@ -1,4 +1,5 @@
-"""Live inbox updates: the framework-free parts of ``InboxState.live_updates``.
+"""Live inbox updates: the framework-free parts of ``InboxState.live_updates``
+(:mod:`inboxapp.state.inbox_live`).
 
 One background task per browser tab listens to the realtime subscription of the tab's active
 workspace (:func:`inboxapp.realtime.subscribe`) and, on a signal, re-reads through the read path
@@ -9,14 +10,14 @@ the state itself:
   single-listener guard. ``on_load`` re-runs on every websocket reconnect and every workspace
   switch, so a tab may start several listeners; the newest claims the tab, and the older ones
   leave (see ``InboxState.live_updates`` for the other layers of the guard).
-* **Shared re-reads** (:func:`shared_read`): the fresh counts / first page are fetched once per
-  (workspace, scope, list parameters, hub version) in this process with
+* **Shared re-reads** (:func:`shared_future`, :func:`shared_now`): the fresh counts / first page
+  are fetched once per (workspace, scope, list parameters, hub version) in this process with
   :meth:`~inboxapp.realtime.hub.Hub.fetch_once` and fanned out, never once per session. The
   read runs as the first caller's user through the RLS read path; every user of one scope sees
   the same rows (``global``: owner/admin/manager/portal; a setter: their own leads).
 * **Shared formatting** (:func:`formatted_rows`): list rows are formatted once per (read, time
   zone), not once per session.
-* **Fan-out pacing** (:data:`APPLY_SLOTS`): at most ``LiveSettings.apply_concurrency`` sessions
+* **Fan-out pacing** (:func:`apply_slot`): at most ``LiveSettings.apply_concurrency`` sessions
   of this process apply an update at the same moment (FIFO); the early ones finish early instead
   of all finishing last.
 * **Session refresh** (:func:`rotate_once`): one refresh-token rotation per refresh token in this

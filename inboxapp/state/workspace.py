@@ -13,7 +13,6 @@ never for a dropped, older load).
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -27,13 +26,12 @@ from inboxapp.domain import roles
 from inboxapp.domain.roles import Capability
 from inboxapp.logs import get_logger
 from inboxapp.state.auth import HOME_ROUTE, LOGIN_ROUTE, AuthState
+from inboxapp.state.base import next_request
 
 log = get_logger("inboxapp.ui")
 
 CLIENT_PARAM = "clientId"
 
-# Request numbers are unique per process, so a reset state never reuses one.
-_REQUEST_NUMBERS = itertools.count(1)
 
 # Route -> event to run once ``fetch_workspaces`` has settled the active workspace there.
 _READY_EVENTS: dict[str, Any] = {}
@@ -96,41 +94,16 @@ class WorkspaceState(AuthState):
     _notice_for: str = ""
 
     # ------------------------------------------------------------------ setters
-    def _set_loading(self, value: bool) -> None:
-        if self.loading != value:
-            self.loading = value
-
-    def _set_notice(self, message: str) -> None:
-        if self.notice != message:
-            self.notice = message
-
-    def _set_load_error(self, message: str) -> None:
-        if self.load_error != message:
-            self.load_error = message
-
-    def _set_workspaces(self, rows: list[dict[str, str]]) -> None:
-        if self.workspaces != rows:
-            self.workspaces = rows
-
     def _set_active(self, row: Mapping[str, str] | None) -> None:
         values = ("", "", "") if row is None else (row["id"], row["name"], row["role"])
-        if self.active_id != values[0]:
-            self.active_id = values[0]
-        if self.active_name != values[1]:
-            self.active_name = values[1]
-        if self.active_role != values[2]:
-            self.active_role = values[2]
-
-    def _set_ready(self, value: bool) -> None:
-        if self.ready != value:
-            self.ready = value
+        self._put_all(dict(zip(("active_id", "active_name", "active_role"), values, strict=True)))
 
     def _forget_workspaces(self) -> None:
-        self._set_ready(False)
-        self._set_workspaces([])
+        self._put("ready", False)
+        self._put("workspaces", [])
         self._set_active(None)
-        self._set_notice("")
-        self._set_load_error("")
+        self._put("notice", "")
+        self._put("load_error", "")
         self._loaded_for = ""
         self._notice_for = ""
 
@@ -157,10 +130,10 @@ class WorkspaceState(AuthState):
     @rx.event
     async def load(self) -> AsyncIterator[Any]:
         """``on_load`` of the workspace page: check the session, then fetch in the background."""
-        request = next(_REQUEST_NUMBERS)
+        request = next_request()
         self._request = request
-        self._set_loading(True)
-        self._set_load_error("")
+        self._put("loading", True)
+        self._put("load_error", "")
         yield
         handed_off = False
         try:
@@ -177,10 +150,10 @@ class WorkspaceState(AuthState):
             yield WorkspaceState.fetch_workspaces
         except Exception:
             log.exception("ui.session_check_failed")
-            self._set_load_error(MSG_LOAD_FAILED)
+            self._put("load_error", MSG_LOAD_FAILED)
         finally:
             if not handed_off and request == self._request:
-                self._set_loading(False)
+                self._put("loading", False)
 
     @rx.event(background=True)
     async def fetch_workspaces(self) -> AsyncIterator[Any]:
@@ -216,12 +189,12 @@ class WorkspaceState(AuthState):
                         self._forget_workspaces()
                         redirect_to = LOGIN_ROUTE
                     elif rows is None:
-                        self._set_load_error(MSG_LOAD_FAILED)
+                        self._put("load_error", MSG_LOAD_FAILED)
                     else:
                         redirect_to = self._apply(user_id, rows, profile, requested)
                         settled = not redirect_to and self.active_id != ""
                         self._memberships_seen = memberships
-                    self._set_loading(False)
+                    self._put("loading", False)
         if redirect_to:
             yield rx.redirect(redirect_to, replace=True)
         elif settled and route in _READY_EVENTS:
@@ -238,11 +211,11 @@ class WorkspaceState(AuthState):
         email, display_name = profile
         self._set_user(user_id, email or self.user_email, display_name)
         self._loaded_for = user_id
-        self._set_workspaces(rows)
-        self._set_ready(True)
+        self._put("workspaces", rows)
+        self._put("ready", True)
         if not rows:
             self._set_active(None)
-            self._set_notice("")
+            self._put("notice", "")
             return ""
         chosen = next((row for row in rows if row["id"] == requested), None)
         if chosen is not None:
@@ -250,15 +223,15 @@ class WorkspaceState(AuthState):
             keep_notice = self._notice_for == requested
             self._notice_for = ""
             if not keep_notice:
-                self._set_notice("")
+                self._put("notice", "")
             return ""
         fallback = rows[0]
         self._set_active(fallback)
         if requested:
-            self._set_notice(MSG_NO_ACCESS.format(name=fallback["name"]))
+            self._put("notice", MSG_NO_ACCESS.format(name=fallback["name"]))
             self._notice_for = fallback["id"]
         else:
-            self._set_notice("")
+            self._put("notice", "")
             self._notice_for = ""
         return workspace_url(fallback["id"])
 
@@ -276,10 +249,10 @@ class WorkspaceState(AuthState):
         in_url = self.router.url.query_parameters.get(CLIENT_PARAM, "")
         if client_id == self.active_id and client_id == in_url:
             return None
-        self._request = next(_REQUEST_NUMBERS)
-        self._set_loading(False)
+        self._request = next_request()
+        self._put("loading", False)
         self._set_active(row)
-        self._set_notice("")
+        self._put("notice", "")
         self._notice_for = ""
         # Stay on the current page when it loads per workspace (inbox, analytics); else inbox.
         route = _route_key(self.router.url.path)
@@ -289,5 +262,5 @@ class WorkspaceState(AuthState):
 
     @rx.event
     def dismiss_notice(self) -> None:
-        self._set_notice("")
+        self._put("notice", "")
         self._notice_for = ""

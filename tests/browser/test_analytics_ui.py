@@ -25,7 +25,7 @@ from playwright.sync_api import Page, expect
 
 from inboxapp.analytics import rollup
 from inboxapp.flags import ANALYTICS_READ_API, override_key
-from inboxapp.state.analytics import STORAGE_KEY
+from inboxapp.state.browser import STORAGE_KEY
 from tests import factories
 from tests.factories import PASSWORD
 

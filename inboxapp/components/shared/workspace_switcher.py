@@ -9,7 +9,7 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from inboxapp import styles
-from inboxapp.components.testids import testid
+from inboxapp.components.shared.testids import testid
 from inboxapp.state.workspace import WorkspaceState
 
 

@@ -1,7 +1,7 @@
 """The ``/jobs`` page blocks: live indicator, notices and the per-kind status table.
 
 Stateless apart from reading :class:`~inboxapp.state.jobs.JobsState`; every value shown is a
-display string prepared on the server (``inboxapp.state.jobs.job_row``).
+display string prepared on the server (``inboxapp.jobs.view.job_row``).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from inboxapp import styles
-from inboxapp.components.feedback import empty_state, error_callout
-from inboxapp.components.testids import testid
+from inboxapp.components.shared.feedback import empty_state, error_callout
+from inboxapp.components.shared.testids import testid
 from inboxapp.state.jobs import JobsState
 from inboxapp.state.workspace import WorkspaceState
 

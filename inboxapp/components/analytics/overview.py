@@ -10,7 +10,8 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from inboxapp import styles
-from inboxapp.components.analytics_common import (
+from inboxapp.analytics.view import KPI_DEFS
+from inboxapp.components.analytics.common import (
     CHART_HEIGHT,
     SERIES,
     TWO_UP,
@@ -29,9 +30,9 @@ from inboxapp.components.analytics_common import (
     text_cell,
     tooltip,
 )
-from inboxapp.components.feedback import error_callout
-from inboxapp.components.testids import testid
-from inboxapp.state.analytics import KPI_DEFS, AnalyticsState
+from inboxapp.components.shared.feedback import error_callout
+from inboxapp.components.shared.testids import testid
+from inboxapp.state.analytics import AnalyticsState
 
 KPI_COLUMNS = rx.breakpoints(initial="1", sm="2", lg="4")
 SETTER_TIMING_HEADERS = (

@@ -8,7 +8,8 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from inboxapp import styles
-from inboxapp.components.analytics_common import (
+from inboxapp.analytics.view import CRM_SORTS, status_label
+from inboxapp.components.analytics.common import (
     CHART_HEIGHT,
     FUNNEL_SERIES,
     PAIR,
@@ -28,9 +29,9 @@ from inboxapp.components.analytics_common import (
     text_cell,
     tooltip,
 )
-from inboxapp.components.testids import testid
+from inboxapp.components.shared.testids import testid
 from inboxapp.domain.vocabulary import LEAD_STATUSES
-from inboxapp.state.analytics import CRM_SORTS, AnalyticsState, status_label
+from inboxapp.state.analytics import AnalyticsState
 
 S: Any = AnalyticsState
 

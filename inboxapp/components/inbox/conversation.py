@@ -14,7 +14,7 @@ from reflex.vars import ObjectVar
 from reflex.vars.function import FunctionStringVar
 
 from inboxapp import styles
-from inboxapp.components.inbox_styles import (
+from inboxapp.components.inbox.styles import (
     bubble_in_style,
     bubble_out_style,
     draft_card_style,
@@ -22,20 +22,18 @@ from inboxapp.components.inbox_styles import (
     message_body_style,
     small_select_style,
 )
-from inboxapp.components.testids import testid
-from inboxapp.domain.vocabulary import LEAD_STATUSES, SENTIMENT_TAGS
-from inboxapp.state.inbox import SNOOZE_PRESETS, InboxState, status_label
+from inboxapp.components.shared.testids import testid
+from inboxapp.domain.vocabulary import LEAD_STATUSES, SENTIMENT_TAGS, status_label
+from inboxapp.inbox.view import SNOOZE_PRESETS
+from inboxapp.state import browser
+from inboxapp.state.inbox import InboxState
 
 # At runtime InboxState's attributes are Vars and EventHandlers (``.length()``, ``.contains()``,
 # ``handler(arg)``, ``.debounce()``); mypy only sees their Python annotations.
 S: Any = InboxState
 
 # Ctrl/Cmd+Enter in the reply box submits its form, entirely in the browser (no event per key).
-SUBMIT_ON_CTRL_ENTER: Any = FunctionStringVar.create(
-    "((key, info) => { if (key === 'Enter' && (info.ctrl_key || info.meta_key)) {"
-    " const form = document.getElementById('reply-form');"
-    " if (form) { form.requestSubmit(); } } })"
-)
+SUBMIT_ON_CTRL_ENTER: Any = FunctionStringVar.create(browser.SUBMIT_ON_CTRL_ENTER)
 
 L: Any = InboxState.lead
 

@@ -11,8 +11,9 @@ from typing import Any
 import reflex as rx
 
 from inboxapp import styles
-from inboxapp.components.testids import testid
-from inboxapp.state.inbox import AWAITING_TAB, LIST_TABS, InboxState, Tab
+from inboxapp.components.shared.testids import testid
+from inboxapp.inbox.view import AWAITING_TAB, LIST_TABS, Tab
+from inboxapp.state.inbox import InboxState
 from inboxapp.state.workspace import WorkspaceState
 
 # At runtime InboxState's attributes are Vars and EventHandlers (``.length()``, ``.contains()``,

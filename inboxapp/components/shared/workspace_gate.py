@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from inboxapp.components.feedback import empty_state, error_callout, page_spinner
+from inboxapp.components.shared.feedback import empty_state, error_callout, page_spinner
 from inboxapp.state.workspace import WorkspaceState
 
 

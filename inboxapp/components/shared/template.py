@@ -17,8 +17,8 @@ from typing import Any
 import reflex as rx
 
 from inboxapp import styles
-from inboxapp.components.navbar import navbar
-from inboxapp.components.sidebar import sidebar
+from inboxapp.components.shared.navbar import navbar
+from inboxapp.components.shared.sidebar import sidebar
 
 PageFn = Callable[[], rx.Component]
 

@@ -10,7 +10,7 @@ from typing import Any
 import reflex as rx
 
 from inboxapp import styles
-from inboxapp.components.testids import testid
+from inboxapp.components.shared.testids import testid
 
 CHART_HEIGHT = 240
 # Responsive grid columns: one column on small screens.

@@ -10,10 +10,11 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from inboxapp import styles
-from inboxapp.components.inbox_styles import small_select_style
-from inboxapp.components.testids import testid
+from inboxapp.components.inbox.styles import small_select_style
+from inboxapp.components.shared.testids import testid
 from inboxapp.domain.vocabulary import SENTIMENT_TAGS
-from inboxapp.state.inbox import CHANNEL_OPTIONS, SCORE_OPTIONS, InboxState
+from inboxapp.inbox.view import CHANNEL_OPTIONS, SCORE_OPTIONS
+from inboxapp.state.inbox import InboxState
 
 # At runtime InboxState's attributes are Vars and EventHandlers (``.length()``, ``.contains()``,
 # ``handler(arg)``, ``.debounce()``); mypy only sees their Python annotations.

@@ -11,8 +11,8 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from inboxapp import styles
-from inboxapp.components.inbox_styles import kbd_style, list_pane_style, row_style
-from inboxapp.components.testids import testid
+from inboxapp.components.inbox.styles import kbd_style, list_pane_style, row_style
+from inboxapp.components.shared.testids import testid
 from inboxapp.state.inbox import InboxState
 from inboxapp.state.workspace import WorkspaceState
 

@@ -1,5 +1,6 @@
-/* inboxapp analytics session cache (loaded by inboxapp/state/analytics.py through
- * rx.call_script; also served as /analytics_cache.js).
+/* inboxapp analytics session cache: window.__inboxAnalyticsCache.{get,put,keys,clear}.
+ * Loaded once in the page head (/js/analytics_cache.js, see inboxapp/state/browser.py); the
+ * analytics state calls it by name through rx.call_script.
  *
  * One sessionStorage key, "inboxapp.analytics.v1", holds
  *   {"user": "<user id>", "entries": {"<key>": {"t": "<tab>", "ts": <ms>, "data": {...}}},

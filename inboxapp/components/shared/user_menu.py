@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from inboxapp import styles
-from inboxapp.components.testids import testid
+from inboxapp.components.shared.testids import testid
 from inboxapp.state.auth import AuthState
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import reflex as rx
 
 from inboxapp import styles
-from inboxapp.components.brand import brand
-from inboxapp.components.testids import testid
-from inboxapp.components.user_menu import user_menu
-from inboxapp.components.workspace_switcher import workspace_switcher
+from inboxapp.components.shared.brand import brand
+from inboxapp.components.shared.testids import testid
+from inboxapp.components.shared.user_menu import user_menu
+from inboxapp.components.shared.workspace_switcher import workspace_switcher
 from inboxapp.state.workspace import WorkspaceState
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 
 from inboxapp import styles
-from inboxapp.components.testids import testid
+from inboxapp.components.shared.testids import testid
 
 
 def page_spinner(label: str = "Loading…") -> rx.Component:

@@ -12,8 +12,10 @@ from typing import Any
 import reflex as rx
 
 from inboxapp import styles
-from inboxapp.components.testids import testid
-from inboxapp.state.analytics import CUSTOM, TABS, WINDOWS, AnalyticsState
+from inboxapp.analytics.view import TABS, WINDOWS
+from inboxapp.analytics.windows import CUSTOM
+from inboxapp.components.shared.testids import testid
+from inboxapp.state.analytics import AnalyticsState
 
 # At runtime AnalyticsState's attributes are Vars and EventHandlers (``handler(arg)``);
 # mypy only sees their Python annotations.

@@ -8,7 +8,7 @@ from typing import Any
 import reflex as rx
 
 from inboxapp import styles
-from inboxapp.components.testids import testid
+from inboxapp.components.shared.testids import testid
 from inboxapp.state.workspace import WorkspaceState
 
 # (icon, label, route or "" when not built yet)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from inboxapp.components.inbox_conversation import conversation_pane
-from inboxapp.components.inbox_filters import inbox_filters
-from inboxapp.components.inbox_list import conversation_list
-from inboxapp.components.inbox_styles import PANES_HEIGHT, PANES_MIN_HEIGHT, inbox_card_style
-from inboxapp.components.inbox_tabs import inbox_tabs
-from inboxapp.components.testids import testid
+from inboxapp.components.inbox.conversation import conversation_pane
+from inboxapp.components.inbox.conversation_list import conversation_list
+from inboxapp.components.inbox.filters import inbox_filters
+from inboxapp.components.inbox.styles import PANES_HEIGHT, PANES_MIN_HEIGHT, inbox_card_style
+from inboxapp.components.inbox.tabs import inbox_tabs
+from inboxapp.components.shared.testids import testid
 from inboxapp.state.inbox import InboxState
 
 

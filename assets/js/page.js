@@ -1,0 +1,38 @@
+/* inboxapp page helpers: window.inboxapp.{replaceState, timeZone, scrollToEnd}.
+ * Loaded once in the page head (/js/page.js, see inboxapp/state/browser.py); the states call
+ * them by name through rx.call_script.
+ */
+(function (root) {
+  "use strict";
+  var app = (root.inboxapp = root.inboxapp || {});
+
+  // Rewrite the address bar's query without a navigation (no page load runs again), only while
+  // it still shows `clientId` (a late call never lands on another workspace's URL). The keys in
+  // `drop` are removed first; then each key of `params` is set, or removed when its value is
+  // empty.
+  app.replaceState = function (clientId, params, drop) {
+    var loc = root.location;
+    var u = new URL(loc.href);
+    if (u.searchParams.get("clientId") !== clientId) return;
+    (drop || []).forEach(function (k) { u.searchParams.delete(k); });
+    Object.keys(params || {}).forEach(function (k) {
+      var v = params[k];
+      if (v) { u.searchParams.set(k, v); } else { u.searchParams.delete(k); }
+    });
+    var next = u.pathname + u.search + u.hash;
+    if (next !== loc.pathname + loc.search + loc.hash) {
+      root.history.replaceState(root.history.state, "", next);
+    }
+  };
+
+  // The browser's IANA time zone ("UTC" when it cannot tell).
+  app.timeZone = function () {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  };
+
+  // Scroll the element `id` to its end (the conversation thread after it loads).
+  app.scrollToEnd = function (id) {
+    var el = document.getElementById(id);
+    if (el) { el.scrollTop = el.scrollHeight; }
+  };
+})(typeof window !== "undefined" ? window : globalThis);

@@ -1,0 +1,1 @@
+"""The jobs screen's components: the job status table and its notices."""

@@ -1,0 +1,375 @@
+"""The open conversation of the inbox screen: selection, the thread, the lead card, the AI draft
+and the write actions (reply, mark read, snooze, sentiment, status, assign, draft approve /
+edit / reject).
+
+:class:`ConversationState` is a Reflex state mixin: its vars and handlers become part of
+:class:`~inboxapp.state.inbox.InboxState` (one Reflex state, so a live update applies the list,
+the counts and the open conversation under one lock, and the handlers keep their
+``InboxState.<name>`` event names). The same discipline as the list: a new request number per
+load, results applied only while still the latest for the same workspace and lead, guarded
+setters. Writes go through :mod:`inboxapp.inbox.actions` (the service layer); reads through
+:func:`inboxapp.inbox.read.screen_conversation`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import reflex as rx
+
+from inboxapp.domain import roles
+from inboxapp.domain.roles import Capability
+from inboxapp.domain.vocabulary import status_label
+from inboxapp.errors import AppError
+from inboxapp.inbox import actions, read
+from inboxapp.inbox.queries import NOT_A_MEMBER
+from inboxapp.inbox.view import (
+    MSG_ACTION_FAILED,
+    MSG_CONVERSATION_FAILED,
+    MSG_EMPTY_REPLY,
+    MSG_NOT_FOUND,
+    MSG_READ_ONLY,
+    SNOOZE_PRESETS,
+    draft_view,
+    human_error,
+    lead_view,
+    message_view,
+    snooze_until,
+)
+from inboxapp.labels import sentiment_color, zone
+from inboxapp.logs import get_logger
+from inboxapp.observability.load_slots import coalesced
+from inboxapp.state.base import ScreenPart, is_uuid, next_request, one_of
+from inboxapp.state.browser import SCROLL_THREAD_SCRIPT, lead_url_script
+from inboxapp.state.workspace import WorkspaceState
+
+log = get_logger("inboxapp.ui")
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    """What an action captured under the state lock before it left for the database."""
+
+    user_id: uuid.UUID
+    client_id: uuid.UUID
+    lead_id: uuid.UUID
+    draft_id: str
+    tz: tzinfo
+
+
+ActionCall = Callable[[ActionContext], Any]
+
+
+def _draft_uuid(ctx: ActionContext) -> uuid.UUID:
+    if not is_uuid(ctx.draft_id):
+        raise AppError("DRAFT_NOT_FOUND", "this draft is no longer pending")
+    return uuid.UUID(ctx.draft_id)
+
+
+class ConversationState(ScreenPart, rx.State, mixin=True):
+    """The open conversation and its actions (mixed into ``InboxState``)."""
+
+    selected_id: str = ""
+    lead: dict[str, str] = {}
+    messages: list[dict[str, str]] = []
+    draft: dict[str, str] = {}
+    conversation_loaded: bool = False
+    conversation_loading: bool = False
+    conversation_error: str = ""
+    editing_draft: bool = False
+    draft_text: str = ""
+    busy: str = ""
+    action_error: str = ""
+    setters: list[dict[str, str]] = []
+    """The workspace's setters (the assign dropdown; loaded for managers only)."""
+
+    _conversation_request: int = 0
+
+    if TYPE_CHECKING:  # provided by InboxState (and its bases), which this mixin is part of
+        inbox_client: str
+        role: str
+        _tz: str
+        _user_id: str
+
+    def _clear_conversation(self) -> None:
+        self._put("lead", {})
+        self._put("messages", [])
+        self._put("draft", {})
+        self._put("conversation_loaded", False)
+        self._put("conversation_error", "")
+        self._put("editing_draft", False)
+        self._put("draft_text", "")
+        self._put("action_error", "")
+
+    # ------------------------------------------------------------------ computed
+    @rx.var
+    def can_write(self) -> bool:
+        return roles.can(self.role, Capability.WRITE)
+
+    @rx.var
+    def can_manage(self) -> bool:
+        return roles.can(self.role, Capability.MANAGE)
+
+    @rx.var
+    def assign_options(self) -> list[dict[str, str]]:
+        """The workspace's setters, plus the current assignee if they are not one (anymore)."""
+        options = [{"id": s["id"], "name": s["name"]} for s in self.setters]
+        current = self.lead.get("assignee_id", "")
+        if current and all(o["id"] != current for o in options):
+            options.append({"id": current, "name": self.lead.get("assignee") or "Someone else"})
+        return options
+
+    # ------------------------------------------------------------------ selection
+    @rx.event
+    def select_lead(self, lead_id: str) -> list[Any]:
+        return self._select(lead_id)
+
+    @rx.event
+    def close_conversation(self) -> list[Any]:
+        return self._select("")
+
+    def _select(self, lead_id: str) -> list[Any]:
+        lead_id = lead_id if is_uuid(lead_id) else ""
+        if lead_id == self.selected_id:
+            return []
+        self._put("selected_id", lead_id)
+        self._clear_conversation()
+        events: list[Any] = [rx.call_script(lead_url_script(self.inbox_client, lead_id))]
+        if lead_id:
+            events.append(self._events().load_conversation)
+        return events
+
+    # ------------------------------------------------------------------ load
+    @rx.event(background=True)
+    async def load_conversation(self) -> AsyncIterator[Any]:
+        async with self:
+            client, user, lead_id = self.inbox_client, self._user_id, self.selected_id
+            if not client or not user or not lead_id:
+                return
+            request = next_request()
+            self._conversation_request = request
+            self._put("conversation_loading", True)
+        data: dict[str, Any] | None = None
+        error = ""
+        applied = False
+        try:
+            fetch = partial(asyncio.to_thread, read.screen_conversation, user, client, lead_id)
+            data = await coalesced("inbox.conversation", request, user, fetch, None)
+        except AppError as exc:
+            error = MSG_NOT_FOUND if exc.status == 404 else human_error(exc.message)
+            applied = False
+            if exc.code == NOT_A_MEMBER:
+                yield WorkspaceState.load
+        except Exception:
+            log.exception("ui.conversation_failed", clientId=client)
+            error = MSG_CONVERSATION_FAILED
+        finally:
+            async with self:
+                if request == self._conversation_request:
+                    if client == self.inbox_client and lead_id == self.selected_id:
+                        if data is not None:
+                            self._apply_conversation(data)
+                            applied = True
+                        else:
+                            self._clear_conversation()
+                        self._put("conversation_error", error)
+                    self._put("conversation_loading", False)
+        if applied:
+            yield rx.call_script(SCROLL_THREAD_SCRIPT)
+
+    def _apply_conversation(self, data: Mapping[str, Any]) -> None:
+        now, tz = datetime.now(UTC), zone(self._tz)
+        lead = lead_view(data.get("lead") or {}, now, tz)
+        draft = draft_view(data.get("draft"), now, tz)
+        self._put("lead", lead)
+        self._put(
+            "messages",
+            [message_view(m, lead["name"], now, tz) for m in data.get("messages") or []],
+        )
+        if draft.get("id") != self.draft.get("id"):
+            self._put("editing_draft", False)
+            self._put("draft_text", draft.get("body", ""))
+        self._put("draft", draft)
+        self._put("conversation_loaded", True)
+
+    # ------------------------------------------------------------------ actions
+    async def _act(
+        self,
+        name: str,
+        call: ActionCall,
+        *,
+        clears_reply: bool = False,
+        shown: dict[str, str] | None = None,
+    ) -> list[Any]:
+        """Run one write through the service layer, then refresh what it may have changed.
+
+        ``shown``: lead fields to display at once (a select keeps the chosen value instead of
+        jumping back until the refresh); a failed write reloads the conversation, which puts
+        the stored values back. Returns the follow-up events.
+        """
+        async with self:
+            if self.busy or not self.selected_id or not self.inbox_client:
+                return []
+            if not roles.can(self.role, Capability.WRITE):
+                self._put("action_error", MSG_READ_ONLY)
+                return []
+            client, lead_id = self.inbox_client, self.selected_id
+            ctx = ActionContext(
+                user_id=uuid.UUID(self._user_id),
+                client_id=uuid.UUID(client),
+                lead_id=uuid.UUID(lead_id),
+                draft_id=self.draft.get("id", ""),
+                tz=zone(self._tz),
+            )
+            self._put("busy", name)
+            self._put("action_error", "")
+            if shown:
+                self._put("lead", {**self.lead, **shown})
+        ok = False
+        error = ""
+        lost_access = False
+        try:
+            await asyncio.to_thread(call, ctx)
+            ok = True
+        except AppError as exc:
+            error = human_error(exc.message)
+            lost_access = exc.code == NOT_A_MEMBER
+        except Exception:
+            log.exception("ui.action_failed", action=name, clientId=client)
+            error = MSG_ACTION_FAILED
+        finally:
+            async with self:
+                self._put("busy", "")
+                same = client == self.inbox_client
+                if same and lead_id == self.selected_id:
+                    self._put("action_error", error)
+                    if ok:
+                        self._put("editing_draft", False)
+        if lost_access:
+            return [WorkspaceState.load]  # removed from the workspace: show where one can go
+        if not same:
+            return []
+        state = self._events()
+        if not ok:
+            return [state.load_conversation] if shown else []
+        events: list[Any] = [state.load_conversation, state.load_list, state.load_counts]
+        if clears_reply:
+            events.insert(0, rx.set_value("reply-input", ""))
+        return events
+
+    @rx.event(background=True)
+    async def send_reply(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
+        body = str(form_data.get("body") or "")
+        if not body.strip():
+            async with self:
+                self._put("action_error", MSG_EMPTY_REPLY)
+            return
+        for event in await self._act(
+            "reply",
+            lambda c: actions.reply(c.user_id, c.client_id, c.lead_id, body),
+            clears_reply=True,
+        ):
+            yield event
+
+    @rx.event(background=True)
+    async def mark_read(self) -> AsyncIterator[Any]:
+        for event in await self._act(
+            "mark_read", lambda c: actions.mark_read(c.user_id, c.client_id, c.lead_id)
+        ):
+            yield event
+
+    @rx.event(background=True)
+    async def snooze(self, preset: str) -> AsyncIterator[Any]:
+        if not one_of(preset, SNOOZE_PRESETS):
+            return
+
+        def call(c: ActionContext) -> None:
+            until = snooze_until(preset, datetime.now(UTC), c.tz)
+            actions.snooze(c.user_id, c.client_id, c.lead_id, until)
+
+        for event in await self._act("snooze", call):
+            yield event
+
+    @rx.event(background=True)
+    async def change_sentiment(self, tag: str) -> AsyncIterator[Any]:
+        if not tag:
+            return
+        for event in await self._act(
+            "sentiment",
+            lambda c: actions.set_sentiment(c.user_id, c.client_id, c.lead_id, tag),
+            shown={"sentiment": tag, "sentiment_color": sentiment_color(tag)},
+        ):
+            yield event
+
+    @rx.event(background=True)
+    async def change_status(self, status: str) -> AsyncIterator[Any]:
+        if not status:
+            return
+        for event in await self._act(
+            "status",
+            lambda c: actions.set_status(c.user_id, c.client_id, c.lead_id, status),
+            shown={"status": status, "status_label": status_label(status)},
+        ):
+            yield event
+
+    @rx.event(background=True)
+    async def assign_to(self, user_id: str) -> AsyncIterator[Any]:
+        assignee = uuid.UUID(user_id) if is_uuid(user_id) else None
+        for event in await self._act(
+            "assign",
+            lambda c: actions.assign(c.user_id, c.client_id, c.lead_id, assignee),
+            shown={"assignee_id": str(assignee) if assignee else ""},
+        ):
+            yield event
+
+    @rx.event(background=True)
+    async def approve_draft(self) -> AsyncIterator[Any]:
+        async with self:
+            body = self.draft_text if self.editing_draft else None
+        for event in await self._act(
+            "approve",
+            lambda c: actions.approve_draft(c.user_id, c.client_id, _draft_uuid(c), body),
+        ):
+            yield event
+
+    @rx.event(background=True)
+    async def save_draft(self) -> AsyncIterator[Any]:
+        async with self:
+            body = self.draft_text
+        for event in await self._act(
+            "edit", lambda c: actions.edit_draft(c.user_id, c.client_id, _draft_uuid(c), body)
+        ):
+            yield event
+
+    @rx.event(background=True)
+    async def reject_draft(self) -> AsyncIterator[Any]:
+        for event in await self._act(
+            "reject", lambda c: actions.reject_draft(c.user_id, c.client_id, _draft_uuid(c))
+        ):
+            yield event
+
+    @rx.event
+    def start_edit_draft(self) -> None:
+        if not self.draft or not roles.can(self.role, Capability.WRITE):
+            return
+        self._put("draft_text", self.draft.get("body", ""))
+        self._put("editing_draft", True)
+
+    @rx.event
+    def cancel_edit_draft(self) -> None:
+        self._put("editing_draft", False)
+        self._put("draft_text", self.draft.get("body", ""))
+
+    @rx.event
+    def set_draft_text(self, value: str) -> None:
+        self._put("draft_text", str(value or ""))
+
+    @rx.event
+    def dismiss_action_error(self) -> None:
+        self._put("action_error", "")
