@@ -528,9 +528,7 @@ def test_sweep_enqueues_dirty_workspaces_and_expired_snoozes(workers: Workers) -
         later, updatedAt=t0 - timedelta(hours=1), snoozedUntil=t0 + timedelta(seconds=120)
     )
     ids = [str(w.id) for w in (changed, snoozed, quiet, later)]
-    has_dirty = q("SELECT to_regclass('public.inbox_counts_dirty') IS NOT NULL")[0][0]
-    if has_dirty:
-        q('DELETE FROM public.inbox_counts_dirty WHERE "clientId" = ANY(%s::uuid[])', ids)
+    q('DELETE FROM public.inbox_counts_dirty WHERE "clientId" = ANY(%s::uuid[])', ids)
     q(
         "INSERT INTO job_sweep_state (name, last_run_at) VALUES ('sweep', %s)"
         " ON CONFLICT (name) DO UPDATE SET last_run_at = EXCLUDED.last_run_at",
@@ -554,14 +552,13 @@ def test_sweep_enqueues_dirty_workspaces_and_expired_snoozes(workers: Workers) -
         # Nothing new since: nothing enqueued. A "now" before the last sweep is a no-op.
         assert sweep_once(now=t0 + timedelta(seconds=90), source="lead_changes").client_ids == []
         assert sweep_once(now=t0 + timedelta(seconds=80)).source == "none"
-        if has_dirty:
-            q(
-                'INSERT INTO public.inbox_counts_dirty ("clientId") VALUES (%s) ON CONFLICT DO NOTHING',
-                quiet.id,
-            )
-            dirty = sweep_once(now=t0 + timedelta(seconds=100))
-            assert dirty.source == "dirty_table"
-            assert str(quiet.id) in dirty.client_ids and str(later.id) not in dirty.client_ids
+        q(
+            'INSERT INTO public.inbox_counts_dirty ("clientId") VALUES (%s) ON CONFLICT DO NOTHING',
+            quiet.id,
+        )
+        dirty = sweep_once(now=t0 + timedelta(seconds=100))
+        assert dirty.source == "dirty_table"
+        assert str(quiet.id) in dirty.client_ids and str(later.id) not in dirty.client_ids
         expired = sweep_once(now=t0 + timedelta(seconds=130), source="lead_changes")
         assert str(later.id) in expired.client_ids and str(changed.id) not in expired.client_ids
     finally:

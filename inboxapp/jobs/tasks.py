@@ -377,10 +377,7 @@ def sweep_once(
             else last - timedelta(seconds=s.sweep_overlap_s)
         )
         if source == "auto":
-            has_table = session.execute(
-                sa.text("SELECT to_regclass('public.inbox_counts_dirty') IS NOT NULL")
-            ).scalar_one()
-            source = "dirty_table" if has_table else "lead_changes"
+            source = "dirty_table"  # migration 0005 creates it; lead_changes stays for tests
         window = {"since": since, "now": at}
         if source == "dirty_table":
             changed = session.execute(_DIRTY, {"limit": SWEEP_MAX_DIRTY}).scalars().all()

@@ -68,11 +68,6 @@ def poll_delay(failures: int) -> float:
     return max(interval, min(interval * 2 ** min(failures, 4), ERROR_BACKOFF_MAX_S))
 
 
-def running_pollers() -> int:
-    """How many job-page pollers run in this process right now."""
-    return len(_RUNNING)
-
-
 def _poller_alive(gen: int) -> bool:
     """Whether the poller of ``gen`` runs in this process and is not being cancelled.
 
