@@ -102,7 +102,7 @@ def db_rows(*leads: Any) -> dict[str, Any]:
     with owner_session() as s:
         counts = {
             table: s.execute(sa.text(f'SELECT count(*) FROM "{table}"')).scalar_one()
-            for table in ("Message", "Lead", "AIDraft", "ClientMember", "Campaign")
+            for table in ("Message", "Lead", "AIDraft", "ClientMember", "Campaign", "Outbox")
         }
         rows = {
             str(lead.id): tuple(
@@ -197,6 +197,7 @@ def analytics(world: dict[str, Any]) -> Any:
         ("snooze", ()),
         ("switch_workspace", ()),
         ("set_timezone", ()),
+        ("retry_delivery", ()),
     ],
 )
 def test_inbox_handlers_ignore_hostile_values(
@@ -253,6 +254,20 @@ def test_writes_to_a_foreign_lead_or_draft_write_nothing(
     rows = db_rows(world["lead"], world["foreign_lead"])
     args = (str(world["stranger"].id),) if handler == "assign_to" else args
     run(getattr(InboxState, handler), inbox, *args)
+    assert db_rows(world["lead"], world["foreign_lead"]) == rows
+    assert inbox.action_error != "" and inbox.busy == ""
+
+
+def test_retrying_a_foreign_message_writes_nothing(inbox: Any, world: dict[str, Any]) -> None:
+    """A forged thread row naming another workspace's message as a failed send: the service
+    finds no such message in the shown workspace, nothing is queued, the tab says why."""
+    foreign = f.create_message(world["foreign_lead"], direction="outbound", body="theirs")
+    inbox.selected_id = str(world["lead"].id)
+    inbox.messages = [{"id": str(foreign.id), "delivery": "failed"}]
+    clean(inbox)
+    rows = db_rows(world["lead"], world["foreign_lead"])
+    assert run(InboxState.retry_delivery, inbox, str(world["lead"].id)) == []  # not shown
+    run(InboxState.retry_delivery, inbox, str(foreign.id))
     assert db_rows(world["lead"], world["foreign_lead"]) == rows
     assert inbox.action_error != "" and inbox.busy == ""
 

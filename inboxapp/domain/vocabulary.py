@@ -77,3 +77,8 @@ def status_label(status: str | None) -> str:
     """``meeting-booked`` -> ``Meeting booked`` ("" for no status)."""
     text = (status or "").replace("_", " ").replace("-", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+DELIVERY_STATUSES: tuple[str, ...] = ("queued", "sending", "sent", "failed")
+"""An outbound message's way out: queued with its outbox row, sending (claimed by the delivery
+job), sent (the provider took it) or failed (retries used up, or a permanent refusal)."""

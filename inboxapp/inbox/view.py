@@ -212,6 +212,23 @@ def format_rows(items: list[dict[str, Any]], now: datetime, tz_name: str) -> lis
     return [row_view(item, now, tz) for item in items]
 
 
+DELIVERY_LABELS: dict[str, str] = {
+    "queued": "Queued",
+    "sending": "Sending\u2026",
+    "sent": "Sent",
+    "failed": "Not sent",
+}
+REASON_CHARS = 200
+
+
+def delivery_label(status: str, reason: object) -> str:
+    """ "Sent", "Queued", ... or "Not sent: <reason>" for a failed send."""
+    label = DELIVERY_LABELS.get(status, "")
+    if status == "failed" and isinstance(reason, str) and reason.strip():
+        return f"{label}: {' '.join(reason.split())[:REASON_CHARS]}"
+    return label
+
+
 def message_view(
     item: Mapping[str, Any], lead_name: str, now: datetime, tz: tzinfo
 ) -> dict[str, str]:
@@ -225,8 +242,12 @@ def message_view(
     else:
         sender = _s(item.get("senderName")) or "Team"
     channel = _s(item.get("channel"))
+    delivery = _s(item.get("deliveryStatus")) if direction == "outbound" else ""
+    delivery = delivery if delivery in DELIVERY_LABELS else ""
     return {
         "id": _s(item.get("id")),
+        "delivery": delivery,
+        "delivery_label": delivery_label(delivery, item.get("deliveryError")),
         "channel": channel,
         "channel_label": channel_label(channel),
         "direction": direction,

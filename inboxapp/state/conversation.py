@@ -278,6 +278,21 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
             yield event
 
     @rx.event(background=True)
+    async def retry_delivery(self, message_id: str) -> AsyncIterator[Any]:
+        """Queue a failed send of this conversation again."""
+        async with self:
+            shown = any(
+                m.get("id") == message_id and m.get("delivery") == "failed" for m in self.messages
+            )
+        if not is_uuid(message_id) or not shown:
+            return
+        for event in await self._act(
+            "retry",
+            lambda c: actions.retry_delivery(c.user_id, c.client_id, uuid.UUID(message_id)),
+        ):
+            yield event
+
+    @rx.event(background=True)
     async def mark_read(self) -> AsyncIterator[Any]:
         for event in await self._act(
             "mark_read", lambda c: actions.mark_read(c.user_id, c.client_id, c.lead_id)

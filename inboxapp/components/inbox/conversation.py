@@ -325,6 +325,36 @@ def action_error() -> rx.Component:
 # ---------------------------------------------------------------------------------- thread
 
 
+def delivery_line(m: ObjectVar[dict[str, str]]) -> rx.Component:
+    """ "Sent" / "Queued" / "Sending..." under one of our messages; "Not sent: <reason>" and
+    a Retry button when its send failed."""
+    failed = m["delivery"] == "failed"
+    return rx.hstack(
+        rx.text(
+            m["delivery_label"],
+            size="1",
+            color=rx.cond(failed, "var(--red-11)", styles.SUBTLE_TEXT),
+            custom_attrs={"data-testid": "delivery-status", "data-delivery": m["delivery"]},
+        ),
+        rx.cond(
+            failed,
+            rx.button(
+                "Retry",
+                size="1",
+                variant="soft",
+                color_scheme="red",
+                on_click=S.retry_delivery(m["id"]),
+                disabled=S.busy != "",
+                custom_attrs=testid("retry-delivery"),
+            ),
+        ),
+        align="center",
+        spacing="2",
+        justify="end",
+        width="100%",
+    )
+
+
 def message_item(m: ObjectVar[dict[str, str]]) -> rx.Component:
     outbound = m["direction"] == "outbound"
     return rx.flex(
@@ -349,6 +379,7 @@ def message_item(m: ObjectVar[dict[str, str]]) -> rx.Component:
                 rx.text(m["subject"], size="2", weight="bold", color="var(--gray-12)"),
             ),
             rx.text(m["body"], style=message_body_style),
+            rx.cond(m["delivery"] != "", delivery_line(m)),
             spacing="1",
             style=bubble_in_style,
             background_color=rx.cond(outbound, "var(--accent-3)", "var(--gray-3)"),
