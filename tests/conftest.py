@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
 from inboxapp.config import clear_caches, get_settings, libpq_url, with_user
 
@@ -149,3 +150,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run browser tests last: sync Playwright leaves a running event loop in the main
     thread, after which plain ``asyncio.run`` in later tests would fail."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="module")
+def api() -> TestClient:
+    """The HTTP API in process (a module may define its own ``api``)."""
+    from tests.support import api_client  # after the session's settings are in place
+
+    return api_client()

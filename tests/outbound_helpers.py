@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from inboxapp.pipeline import sandbox
 from inboxapp.pipeline.outbound.credentials import set_credentials
 from inboxapp.pipeline.outbound.outbox import idempotency_key
 from inboxapp.pipeline.providers import Provider
+from inboxapp.tools.prod_server import free_port
 from tests.inbound_helpers import rows
 
 OPTIONS = {
@@ -27,12 +27,6 @@ OPTIONS = {
     Provider.LINKEDIN: {"accountId": "acc-1"},
     Provider.INSTANTLY: {"eaccount": "alex@seller.example"},
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Sandbox:

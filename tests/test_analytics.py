@@ -22,13 +22,13 @@ from inboxapp.analytics import cli as analytics_cli
 from inboxapp.analytics import rollup
 from inboxapp.analytics.models import DAILY_METRICS, HIST_BOUNDS, HOURLY_METRICS, N_BUCKETS, NO_KEY
 from inboxapp.analytics.windows import parse_window, resolve
-from inboxapp.api.app import create_api
 from inboxapp.config import get_settings
 from inboxapp.db.engine import owner_session, user_session
 from inboxapp.db.models import Lead, Message
 from inboxapp.errors import BadRequest
 from inboxapp.inbox import actions
 from tests import factories as f
+from tests.support import bearer_for
 
 BASE = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)  # the US switch to DST is on March 8
 ZONES = ("UTC", "America/New_York", "Asia/Kolkata", "Pacific/Chatham")
@@ -480,17 +480,6 @@ ENDPOINTS = (
 
 
 @pytest.fixture(scope="module")
-def api() -> TestClient:
-    return TestClient(create_api())
-
-
-def token(api: TestClient, user: Any) -> dict[str, str]:
-    resp = api.post("/api/auth/token", json={"email": user.email, "password": f.PASSWORD})
-    assert resp.status_code == 200, resp.text
-    return {"Authorization": f"Bearer {resp.json()['access_token']}"}
-
-
-@pytest.fixture(scope="module")
 def shop(api: TestClient) -> dict[str, Any]:
     """Workspace A (New York time): 3 leads of setter S1, 2 of S2, 1 unassigned, each with a
     campaign outbound, an inbound reply and an answer (S1's by the setter, others by the AI).
@@ -540,8 +529,8 @@ def shop(api: TestClient) -> dict[str, Any]:
     rollup.rebuild_workspace(b.id)
     return {
         "a": a, "b": b, "leads": leads, "s1": s1, "s2": s2, "campaign": campaign,
-        "h_owner": token(api, owner_a), "h_s1": token(api, s1), "h_portal": token(api, portal),
-        "h_other": token(api, owner_b),
+        "h_owner": bearer_for(api, owner_a), "h_s1": bearer_for(api, s1), "h_portal": bearer_for(api, portal),
+        "h_other": bearer_for(api, owner_b),
     }  # fmt: skip
 
 

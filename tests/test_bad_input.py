@@ -19,18 +19,12 @@ from fastapi.testclient import TestClient
 
 from inboxapp.analytics.queries import BOOLEANS, PARTS, SORT_KEYS
 from inboxapp.analytics.windows import WINDOW_KEYS
-from inboxapp.api.app import create_api
 from inboxapp.api.params import CONTROL_CHARS, SEARCH_PATTERN, SPACE_CHARS
 from inboxapp.domain.categories import BY_FILTER
 from inboxapp.inbox.params import CHANNELS, SCORES
 from tests import factories as f
 
 CONTROL = ["\x00", "\x01", "\t", "\n", "\x1b", "\x7f", "\x85", "\x9b"]
-
-
-@pytest.fixture(scope="module")
-def api() -> TestClient:
-    return TestClient(create_api())
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ import structlog
 from fastapi.testclient import TestClient
 
 from inboxapp.analytics import rollup
-from inboxapp.api.app import create_api
 from inboxapp.auth.ratelimit import limiter_key, login_limiter
 from inboxapp.cache.invalid import forget_reports
 from inboxapp.cache.store import Cache, get_cache
@@ -33,11 +32,6 @@ GARBAGE: dict[str, bytes] = {
     "xss": json.dumps(XSS).encode(),
 }
 """Entry garbage; "wrong types inside" is made from the real entry (see :func:`retyped`)."""
-
-
-@pytest.fixture(scope="module")
-def api() -> TestClient:
-    return TestClient(create_api())
 
 
 @pytest.fixture(scope="module")

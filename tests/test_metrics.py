@@ -14,6 +14,7 @@ from inboxapp.observability import collectors, metrics
 from tests import factories as f
 from tests.conftest import SCRAPE_HEADERS as SCRAPE
 from tests.conftest import TEST_METRICS_TOKEN, reset_app_caches
+from tests.support import bearer_for
 
 LOCAL = ("127.0.0.1", 41000)
 REMOTE = ("10.0.0.5", 1234)
@@ -53,12 +54,6 @@ def remote(api) -> Iterator[TestClient]:
         yield client
 
 
-def bearer(client: TestClient, user) -> dict[str, str]:
-    resp = client.post("/api/auth/token", json={"email": user.email, "password": f.PASSWORD})
-    assert resp.status_code == 200, resp.text
-    return {"Authorization": f"Bearer {resp.json()['access_token']}"}
-
-
 @pytest.fixture(scope="module")
 def world(remote: TestClient):
     owner, admin, setter = (f.create_user(name=n) for n in ("Owner", "Admin", "Setter"))
@@ -69,9 +64,9 @@ def world(remote: TestClient):
         f.create_lead(ws, assignedToUserId=setter.id)
     return {
         "ws": ws,
-        "owner": bearer(remote, owner),
-        "admin": bearer(remote, admin),
-        "setter": bearer(remote, setter),
+        "owner": bearer_for(remote, owner),
+        "admin": bearer_for(remote, admin),
+        "setter": bearer_for(remote, setter),
     }
 
 

@@ -24,6 +24,7 @@ from tests import factories as f
 from tests import inbound_payloads as p
 from tests.inbound_helpers import API, Shop, lead_of
 from tests.outbound_helpers import Sandbox, connect, message, outbox_of, running_sandbox
+from tests.support import bearer_for
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +41,7 @@ def shop(box: Sandbox) -> Shop:
 
 
 def token(user: Any) -> dict[str, str]:
-    resp = TestClient(API).post(
-        "/api/auth/token", json={"email": user.email, "password": f.PASSWORD}
-    )
-    assert resp.status_code == 200, resp.text
-    return {"Authorization": f"Bearer {resp.json()['access_token']}"}
+    return bearer_for(TestClient(API), user)
 
 
 def run(client_id: uuid.UUID, message_id: str, attempt: int = 1) -> str:

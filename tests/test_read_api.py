@@ -12,27 +12,16 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inboxapp.api.app import create_api
 from inboxapp.cache.store import get_cache, reset_cache
 from inboxapp.config import get_settings
 from inboxapp.flags import clear_override_cache, override_key
 from inboxapp.inbox import actions
 from tests import factories as f
+from tests.support import bearer_for
 from tests.test_cache import RedisProcess
 
 COUNTS = "/api/inbox/counts"
 LIST = "/api/inbox/conversations"
-
-
-@pytest.fixture(scope="module")
-def api() -> TestClient:
-    return TestClient(create_api())
-
-
-def token(api: TestClient, user) -> dict[str, str]:
-    resp = api.post("/api/auth/token", json={"email": user.email, "password": f.PASSWORD})
-    assert resp.status_code == 200, resp.text
-    return {"Authorization": f"Bearer {resp.json()['access_token']}"}
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +35,7 @@ def world(api: TestClient):
     return {
         "a": a, "b": b, "lead_b": lead_b, "leads_a": leads_a, "owner_a": owner_a,
         "setter": setter,
-        "h_owner": token(api, owner_a), "h_setter": token(api, setter),
+        "h_owner": bearer_for(api, owner_a), "h_setter": bearer_for(api, setter),
     }  # fmt: skip
 
 

@@ -27,7 +27,7 @@ from inboxapp.analytics import rollup
 from inboxapp.flags import ANALYTICS_READ_API, override_key
 from inboxapp.state.browser import STORAGE_KEY
 from tests import factories
-from tests.factories import PASSWORD
+from tests.browser.support import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -170,14 +170,6 @@ def _seed(name: str = "Acme Analytics") -> Seeded:
 # ---------------------------------------------------------------------------------- page
 
 
-def _sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_test_id("login-email").fill(email)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-password").press("Enter")
-    expect(page.get_by_test_id("inbox-container")).to_be_visible()
-
-
 def _open_analytics(page: Page, client_id: str) -> None:
     """From the inbox through the sidebar link (a client-side navigation)."""
     link = page.get_by_test_id("nav-analytics")
@@ -239,7 +231,7 @@ def test_overview_shows_kpi_cards_before_the_charts(page: Page) -> None:
     data = _seed()
     ws = data.workspace
     page.add_init_script(PROGRESS_OBSERVER)
-    _sign_in(page, data.admin.email)
+    sign_in(page, data.admin.email)
     _open_analytics(page, str(ws.id))
     expect(page.get_by_test_id("kpi-cards")).to_be_visible()
     _settled(page, "overview")
@@ -277,7 +269,7 @@ def test_stale_numbers_refresh_by_themselves_once_the_rollup_ran(page: Page) -> 
     data = _seed("Stale Analytics")
     ws = data.workspace
     factories.create_lead(ws)  # a new lead today: its day is marked dirty, no rollup runs yet
-    _sign_in(page, data.admin.email)
+    sign_in(page, data.admin.email)
     _open_analytics(page, str(ws.id))
     expect(page.get_by_test_id("analytics-freshness")).to_be_visible()
     total = page.get_by_test_id("kpi-value-totalLeads")
@@ -293,7 +285,7 @@ def test_session_cache_is_bounded_keyed_per_user_and_cleared_at_logout(page: Pag
     ws, first = data.workspace, data.admin
     second = factories.create_user(name=f"Blair Second {_tag()}")
     factories.add_member(ws, second, "ADMIN")
-    _sign_in(page, first.email)
+    sign_in(page, first.email)
     _open_analytics(page, str(ws.id))
     _settled(page, "overview")
 
@@ -356,7 +348,7 @@ def test_session_cache_is_bounded_keyed_per_user_and_cleared_at_logout(page: Pag
     page.evaluate(
         "([k, v]) => sessionStorage.setItem(k, v)", [STORAGE_KEY, leftover]
     )  # the first user's box, put back
-    _sign_in(page, second.email)
+    sign_in(page, second.email)
     _open_analytics(page, str(ws.id))
     _settled(page, "overview")
     expect(page.get_by_test_id("cache-badge")).to_have_count(0)
@@ -371,7 +363,7 @@ def test_a_saved_view_renders_at_once_and_is_then_refreshed(page: Page) -> None:
     data = _seed("Stale Then Fresh")
     ws, user = data.workspace, data.admin
     page.add_init_script(KPI_TEXT_OBSERVER)
-    _sign_in(page, user.email)
+    sign_in(page, user.email)
     _open_analytics(page, str(ws.id))
     _settled(page, "overview")
     _window(page, "7d", "overview")
@@ -405,7 +397,7 @@ def test_a_saved_view_renders_at_once_and_is_then_refreshed(page: Page) -> None:
 
 def test_fast_tab_and_window_switching_stays_clean(page: Page, console_errors: list[str]) -> None:
     data = _seed("Switch Fast")
-    _sign_in(page, data.admin.email)
+    sign_in(page, data.admin.email)
     _open_analytics(page, str(data.workspace.id))
     _settled(page, "overview")
     tabs = ("campaigns", "setters", "timing", "crm", "overview")
@@ -433,7 +425,7 @@ def test_fast_tab_and_window_switching_stays_clean(page: Page, console_errors: l
 
 def test_bad_custom_ranges_are_explained_inline(page: Page) -> None:
     data = _seed("Ranges")
-    _sign_in(page, data.admin.email)
+    sign_in(page, data.admin.email)
     _open_analytics(page, str(data.workspace.id))
     _settled(page, "overview")
     _custom(page, "2026-03-10", "2026-03-01")
@@ -458,7 +450,7 @@ def test_bad_custom_ranges_are_explained_inline(page: Page) -> None:
 def test_a_setter_sees_only_their_leads(page: Page) -> None:
     data = _seed("Scoped")
     setter = data.setters[0]
-    _sign_in(page, setter.email)
+    sign_in(page, setter.email)
     _open_analytics(page, str(data.workspace.id))
     _settled(page, "overview")
     expect(page.get_by_test_id("setter-scope")).to_be_visible()
@@ -489,7 +481,7 @@ def test_analytics_work_on_the_legacy_path_when_the_read_api_is_off(
 ) -> None:
     data = _seed("Legacy")
     ws = data.workspace
-    _sign_in(page, data.admin.email)
+    sign_in(page, data.admin.email)
     token = page.evaluate("() => localStorage.getItem('inbox_access_token')")
     answer = httpx.get(
         f"{app_url}/api/analytics/overview",

@@ -23,7 +23,7 @@ from inboxapp.pipeline.inbound.signature import HEADER, sign
 from inboxapp.pipeline.outbound.delivery import RetryLater, deliver
 from inboxapp.pipeline.providers import Provider
 from tests import inbound_payloads as p
-from tests.factories import PASSWORD
+from tests.browser.support import sign_in
 from tests.inbound_helpers import Shop, lead_of, process_pending, rows
 from tests.outbound_helpers import Sandbox, connect, outbox_of, running_sandbox
 
@@ -69,11 +69,7 @@ def test_webhooks_arrive_live_and_replies_go_out_through_the_provider(
 ) -> None:
     shop = Shop.create(f"Delivery {uuid.uuid4().hex[:6]}")
     connect(shop.ws.id, box, Provider.EMAILBISON)
-    page.goto("/login")
-    page.get_by_test_id("login-email").fill(shop.owner.email)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-password").press("Enter")
-    expect(page.get_by_test_id("inbox-container")).to_be_visible()
+    sign_in(page, shop.owner.email)
     expect(page.get_by_test_id("loading-spinner")).to_have_count(0)
     expect(page.get_by_test_id("inbox-row")).to_have_count(0)
 

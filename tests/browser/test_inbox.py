@@ -24,7 +24,7 @@ from inboxapp.db.engine import owner_session
 from inboxapp.flags import INBOX_READ_API, override_key
 from inboxapp.inbox.rollups import RECOMPUTE_LEAD_ROLLUPS
 from tests import factories
-from tests.factories import PASSWORD
+from tests.browser.support import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -96,14 +96,6 @@ def _recompute(lead: Any) -> None:
 # ---------------------------------------------------------------------------------- page
 
 
-def _sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_test_id("login-email").fill(email)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-password").press("Enter")
-    expect(page.get_by_test_id("inbox-container")).to_be_visible()
-
-
 def _client_id(page: Page) -> str:
     return parse_qs(urlsplit(page.url).query).get("clientId", [""])[0]
 
@@ -150,7 +142,7 @@ def test_load_more_collects_every_lead_once_with_equal_updated_at(page: Page) ->
     }
     for i in range(5):  # outside the filter: never replied
         factories.create_lead(ws, firstName=f"N{i}", updatedAt=same)
-    _sign_in(page, user.email)
+    sign_in(page, user.email)
     _settled(page)
     expect(_count(page, "allResponses")).to_have_text("120")
     expect(_count(page, "total")).to_have_text("125")
@@ -180,7 +172,7 @@ def test_fifty_fast_workspace_switches_end_on_the_last_one(
             _plain_lead(ws, f"W{n}P{i}")
         expected[str(ws.id)] = attention
         totals[str(ws.id)] = len(attention) + n + 1
-    _sign_in(page, user.email)
+    sign_in(page, user.email)
     _settled(page)
     switcher = page.get_by_test_id("workspace-switcher")
     expect(switcher.locator("option")).to_have_count(3)
@@ -268,7 +260,7 @@ def _conversation_workspace() -> tuple[factories.User, Any, dict[str, Any]]:
 
 def test_setter_sees_only_assigned_leads_and_cannot_assign(page: Page) -> None:
     _, _, people = _conversation_workspace()
-    _sign_in(page, people["setter"].email)
+    sign_in(page, people["setter"].email)
     _settled(page)
     mine = {str(people["maya"].id), str(people["priya"].id)}
     expect(page.get_by_test_id("setter-scope")).to_be_visible()
@@ -300,7 +292,7 @@ def test_setter_sees_only_assigned_leads_and_cannot_assign(page: Page) -> None:
 
 def test_client_portal_is_read_only(page: Page) -> None:
     _, _, people = _conversation_workspace()
-    _sign_in(page, people["portal"].email)
+    sign_in(page, people["portal"].email)
     _settled(page)
     expect(page.get_by_test_id("inbox-row")).to_have_count(3)
     page.locator(f'[data-lead-id="{people["maya"].id}"]').first.click()
@@ -334,7 +326,7 @@ def test_client_portal_is_read_only(page: Page) -> None:
 def test_reply_from_the_ui_writes_a_message_and_leaves_attention(page: Page) -> None:
     admin, _ws, people = _conversation_workspace()
     maya = people["maya"]
-    _sign_in(page, admin.email)
+    sign_in(page, admin.email)
     _settled(page)
     expect(_count(page, "requiresAttention")).to_have_text("3")
     expect(page.get_by_test_id("inbox-row")).to_have_count(3)
@@ -413,7 +405,7 @@ def test_inbox_works_on_the_legacy_path_when_the_read_api_is_off(
     page: Page, app_url: str, read_api_off: None
 ) -> None:
     admin, ws, people = _conversation_workspace()
-    _sign_in(page, admin.email)
+    sign_in(page, admin.email)
     _settled(page)
     token = page.evaluate("() => localStorage.getItem('inbox_access_token')")
     answer = httpx.get(

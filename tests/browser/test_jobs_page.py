@@ -22,12 +22,16 @@ from inboxapp.jobs.status import now_iso, write_status
 from inboxapp.jobs.tasks import enqueue_recompute
 from tests import factories
 from tests.browser.conftest import LOG_PATH
-from tests.factories import PASSWORD
+from tests.browser.support import sign_in
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", tempfile.gettempdir()))
 KIND = "recompute_inbox_counts"
+
+
+def _sign_in(page: Page, email: str) -> None:
+    sign_in(page, email, lands_on="workspace-page")
 
 
 def _member(role: str) -> tuple[factories.User, Any]:
@@ -39,14 +43,6 @@ def _member(role: str) -> tuple[factories.User, Any]:
     ws = factories.create_workspace(name=f"Jobs Co {tag}")
     factories.add_member(ws, user, role)
     return user, ws
-
-
-def _sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_test_id("login-email").fill(email)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-password").press("Enter")
-    expect(page.get_by_test_id("workspace-page")).to_be_visible()
 
 
 def _poller_events(client_id: object) -> list[dict[str, Any]]:

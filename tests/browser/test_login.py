@@ -13,11 +13,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests import factories
+from tests.browser.support import sign_in
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", tempfile.gettempdir()))
+
+
+def _sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    sign_in(page, email, password=password, lands_on=None)
 
 
 def _client_id(page: Page) -> str:
@@ -27,13 +32,6 @@ def _client_id(page: Page) -> str:
 
 def _workspace_url(client_id: object) -> re.Pattern[str]:
     return re.compile(rf"/\?clientId={re.escape(str(client_id))}$")
-
-
-def _sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    page.goto("/login")
-    page.get_by_test_id("login-email").fill(email)
-    page.get_by_test_id("login-password").fill(password)
-    page.get_by_test_id("login-password").press("Enter")  # keyboard submit
 
 
 def _member(role: str = "ADMIN", workspaces: int = 1) -> tuple[factories.User, list]:
