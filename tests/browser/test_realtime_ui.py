@@ -25,6 +25,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from inboxapp.counts.recompute import recompute_workspace
 from inboxapp.simulate import record_inbound
+from tests.browser.support import sign_in
 from tests.browser.test_inbox import (
     SCREENSHOTS,
     _attention_lead,
@@ -32,7 +33,6 @@ from tests.browser.test_inbox import (
     _plain_lead,
     _row_ids,
     _settled,
-    _sign_in,
     _user,
     _workspace,
 )
@@ -151,7 +151,7 @@ def test_a_write_elsewhere_updates_admin_and_setter_live_and_no_other_workspace(
             (setter_page, setter),
             (stranger_page, stranger),
         ):
-            _sign_in(page, user.email)
+            sign_in(page, user.email)
             _settled(page)
             _live(page)
             _mark_no_reload(page)
@@ -207,7 +207,7 @@ def test_one_listener_per_tab_through_reconnects_and_workspace_switches(
     before = _subscribers(app_url)
 
     with _tab(chromium, app_url, errors, "admin") as page:
-        _sign_in(page, admin.email)
+        sign_in(page, admin.email)
         _settled(page)
         _live(page)
         _eventually(lambda: _subscribers(app_url) == before + 1, "the tab's listener")
