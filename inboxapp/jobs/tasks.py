@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -270,6 +271,27 @@ _DEAD_JOBS = sa.text(
     f"SELECT id FROM {SCHEMA}.procrastinate_jobs WHERE status = 'failed'"
     " AND lock = :lock ORDER BY id"
 )
+
+
+STRANDED_LIMIT = 500
+"""Rows one stranded-row sweep queues at most (the next sweep takes the rest)."""
+
+
+def requeue_stranded_rows(
+    query: sa.TextClause,
+    age_s: float,
+    enqueue: Callable[[uuid.UUID, uuid.UUID], object],
+    event: str,
+) -> list[str]:
+    """Queue the rows (``id``, ``clientId``) that ``query`` finds waiting longer than ``age_s``
+    with no job (``:age``, ``:limit``); logs ``event`` with their count, returns their ids."""
+    with owner_session() as s:
+        rows = s.execute(query, {"age": age_s, "limit": STRANDED_LIMIT}).all()
+    for row in rows:
+        enqueue(row.clientId, row.id)
+    if rows:
+        log.warning(event, rows=len(rows))
+    return [str(r.id) for r in rows]
 
 
 def dead_jobs(lock: str) -> list[int]:

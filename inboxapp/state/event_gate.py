@@ -164,7 +164,9 @@ def payload_problem(name: str, payload: Any) -> str | None:
 def _report(token: str, reason: str, **fields: Any) -> bool:
     """Log ``reason`` for this tab once (until :func:`_recovered`); True when logged now."""
     key = session_key(token)
-    seen: set[str] = _reported.get(key) or _reported.remember(key, set())
+    seen: set[str] | None = _reported.get(key)
+    if seen is None:
+        seen = _reported.remember(key, set())
     if reason in seen:
         return False
     seen.add(reason)

@@ -10,6 +10,7 @@ settings); this module only starts, waits and stops.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -72,8 +73,7 @@ class ProdServer:
         self.env.update(env or {})
         self.worker: subprocess.Popen[bytes] | None = None
         if worker:
-            out = worker_log.open("wb") if worker_log else subprocess.DEVNULL
-            try:
+            with (worker_log or Path(os.devnull)).open("wb") as out:
                 self.worker = subprocess.Popen(
                     [sys.executable, "-m", "inboxapp", "worker"],
                     cwd=PROJECT_ROOT,
@@ -83,9 +83,6 @@ class ProdServer:
                     stdin=subprocess.DEVNULL,
                     start_new_session=True,
                 )
-            finally:
-                if worker_log and not isinstance(out, int):
-                    out.close()
         reflex = Path(sys.executable).parent / "reflex"
         with log_path.open("wb") as log:
             self.proc = subprocess.Popen(  # noqa: S603

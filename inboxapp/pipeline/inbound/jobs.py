@@ -35,6 +35,7 @@ from inboxapp.jobs.tasks import (
     defer_once,
     is_non_retriable,
     parse_client_id,
+    requeue_stranded_rows,
 )
 from inboxapp.logs import get_logger
 from inboxapp.pipeline.providers import Provider
@@ -48,7 +49,6 @@ from .settings import inbound_settings
 W: sa.Table = WebhookEvent.__table__  # type: ignore[attr-defined]
 QUEUE = "webhooks"
 TASK = "process_webhook_event"
-STRANDED_LIMIT = 500
 log = get_logger(__name__)
 blueprint = Blueprint()
 
@@ -153,13 +153,7 @@ _STRANDED = sa.text(
 def requeue_stranded(older_than_s: float | None = None) -> list[str]:
     """Queue pending events that have no job (returns their ids)."""
     age = inbound_settings().stranded_after_s if older_than_s is None else older_than_s
-    with owner_session() as s:
-        rows = s.execute(_STRANDED, {"age": age, "limit": STRANDED_LIMIT}).all()
-    for row in rows:
-        enqueue_event(row.clientId, row.id)
-    if rows:
-        log.warning("webhook.stranded_requeued", events=len(rows))
-    return [str(r.id) for r in rows]
+    return requeue_stranded_rows(_STRANDED, age, enqueue_event, "webhook.stranded_requeued")
 
 
 @blueprint.task(name="requeue_stranded_webhooks", queue="maintenance", retry=False)

@@ -35,7 +35,7 @@ from procrastinate.jobs import Job
 from procrastinate.retry import RetryDecision
 
 from inboxapp.config import outbound_settings
-from inboxapp.db.engine import owner_session, workspace_session
+from inboxapp.db.engine import workspace_session
 from inboxapp.domain.categories import L, M
 from inboxapp.inbox.hooks import workspace_changed
 from inboxapp.jobs.app import SCHEMA, register
@@ -46,6 +46,7 @@ from inboxapp.jobs.tasks import (
     dead_jobs,
     defer_once,
     parse_client_id,
+    requeue_stranded_rows,
 )
 from inboxapp.logs import get_logger
 from inboxapp.pipeline.providers import LABELS, Provider
@@ -58,7 +59,6 @@ from .thread import thread_of
 
 QUEUE = "outbox"
 TASK = "deliver_message"
-STRANDED_LIMIT = 500
 BLACKLISTED = "the lead unsubscribed or bounced (blacklisted): nothing is sent to it"
 log = get_logger(__name__)
 blueprint = Blueprint()
@@ -310,13 +310,7 @@ _STRANDED = sa.text(
 def requeue_stranded(older_than_s: float | None = None) -> list[str]:
     """Queue outbox rows that wait with no job (returns their ids)."""
     age = outbound_settings().stranded_after_s if older_than_s is None else older_than_s
-    with owner_session() as s:
-        rows = s.execute(_STRANDED, {"age": age, "limit": STRANDED_LIMIT}).all()
-    for row in rows:
-        enqueue_delivery(row.clientId, row.id)
-    if rows:
-        log.warning("delivery.stranded_requeued", rows=len(rows))
-    return [str(r.id) for r in rows]
+    return requeue_stranded_rows(_STRANDED, age, enqueue_delivery, "delivery.stranded_requeued")
 
 
 @blueprint.task(name="requeue_stranded_outbox", queue="maintenance", retry=False)
