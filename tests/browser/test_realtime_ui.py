@@ -89,6 +89,13 @@ def _not_reloaded(page: Page) -> bool:
     return bool(page.evaluate("() => window.__noReload === 'still here'"))
 
 
+def _baseline(app_url: str) -> int:
+    """The subscriber count once the listeners of earlier tests' (closed) tabs have ended: a
+    count read while one of them is still closing would make every later comparison wrong."""
+    _eventually(lambda: _subscribers(app_url) == 0, "the listeners of earlier tabs to end")
+    return 0
+
+
 def _subscribers(app_url: str) -> int:
     """Realtime subscriptions registered in the server process (its /api/metrics gauge)."""
     text = httpx.get(f"{app_url}/api/metrics", headers=SCRAPE_HEADERS, timeout=10).text
@@ -139,7 +146,7 @@ def test_a_write_elsewhere_updates_admin_and_setter_live_and_no_other_workspace(
     open_lead = _plain_lead(ws, "Uma", sentimentTag="Interested")
     elsewhere = _attention_lead(other_ws, "Otto")
     errors: list[str] = []
-    before = _subscribers(app_url)
+    before = _baseline(app_url)
 
     with (
         _tab(chromium, app_url, errors, "admin") as admin_page,
@@ -204,7 +211,7 @@ def test_one_listener_per_tab_through_reconnects_and_workspace_switches(
     quiet_second = _plain_lead(second, "Ben", sentimentTag="Interested")
     _attention_lead(second, "Cy")
     errors: list[str] = []
-    before = _subscribers(app_url)
+    before = _baseline(app_url)
 
     with _tab(chromium, app_url, errors, "admin") as page:
         sign_in(page, admin.email)
