@@ -145,6 +145,7 @@ def test_upgrade_downgrade_upgrade_roundtrip(scratch_db: str) -> None:
     assert moves == {
         '"ClientMember"', '"Campaign"', '"Lead"', '"Message"', '"AIDraft"',
         '"Outbox"', '"ProviderCredential"',  # 0011
+        '"AISettings"', '"AIUsage"',  # 0013
     }  # fmt: skip
     assert {"app", "auth"} <= {s for (s,) in first["schemas"]}
     assert first["schema_grants"] == [

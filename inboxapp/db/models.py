@@ -302,11 +302,17 @@ class AIDraft(SQLModel, table=True):
             postgresql_where=sa.text("status = 'pending' AND \"autoSendAction\" = 'needs_review'"),
         ),
         sa.CheckConstraint(
-            "status IN ('pending','approved','rejected')", name="AIDraft_status_check"
+            "status IN ('pending','approved','rejected','superseded','blocked','replay')",
+            name="AIDraft_status_check",
         ),
         sa.CheckConstraint(
             "\"autoSendAction\" IN ('send_immediate','send_delayed','needs_review','skip','error')",
             name="AIDraft_action_check",
+        ),
+        sa.Index(
+            "AIDraft_replay_idx",
+            "replayRunId",
+            postgresql_where=sa.text('"replayRunId" IS NOT NULL'),
         ),
     )
 
@@ -324,6 +330,18 @@ class AIDraft(SQLModel, table=True):
         sa_column=sa.Column(sa.Text, nullable=False, server_default="needs_review"),
     )
     reviewedByUserId: uuid.UUID | None = _fk("User.id", nullable=True, ondelete="SET NULL")
+    instruction: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    """What the person asked for when regenerating ("shorter", "mention the case study")."""
+    provider: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    model: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    safety: list[dict[str, str]] = Field(
+        default_factory=list,
+        sa_column=sa.Column(JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    )
+    """The safety checks that failed (``[]``: all passed); a ``blocked`` draft says why here."""
+    sendAfter: datetime | None = _ts(nullable=True)
+    """Auto-send: the job sends the draft at this time unless someone cancels it first."""
+    replayRunId: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     createdAt: datetime | None = _ts(nullable=False, server_now=True)
     updatedAt: datetime | None = _ts(nullable=False, server_now=True)
 
