@@ -16,13 +16,14 @@ export NPM_CONFIG_REGISTRY := https://registry.npmjs.org/
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help setup run dev test lint format typecheck build pytest chromium browser-deps clean seed-scale bench \
-	switch-stress release-check
+	switch-stress release-check ai-replay
 
 help:
 	@echo "make run   - the app with demo data on http://127.0.0.1:3000 (embedded Postgres/Redis unless DATABASE_URL/REDIS_URL are set)"
 	@echo "make dev   - the same with hot reload"
 	@echo "make test  - every quality gate: lint, typecheck, build, tests"
 	@echo "make switch-stress - 200 fast workspace switches in Chromium against URL=$(URL)"
+	@echo "make ai-replay CLIENT_ID=... ARGS=... - the AI replay gate (python -m inboxapp ai replay)"
 	@echo "make release-check - make test + switch stress on a fresh prod build + quick benchmarks"
 
 $(BIN)/python:
@@ -84,6 +85,13 @@ RELEASE_ARGS ?=
 
 release-check: setup chromium
 	$(BIN)/python -m inboxapp.tools.release_check $(RELEASE_ARGS)
+
+# The replay gate: make ai-replay CLIENT_ID=<workspace> ARGS="--dry-run --limit 20".
+CLIENT_ID ?=
+ARGS ?=
+
+ai-replay: setup
+	$(BIN)/python -m inboxapp ai replay $(if $(CLIENT_ID),--client-id $(CLIENT_ID)) $(ARGS)
 
 seed-scale: setup
 	$(BIN)/python -m inboxapp seed --scale --leads 1000000
