@@ -151,13 +151,10 @@ def _mentions(name: str, text: str) -> bool:
 
 
 def _greeting(first_name: str | None, body: str, real: str) -> float:
-    """1 when the draft greets the lead by name; 0.5 when neither reply does; else 0."""
-    if not first_name:
+    """0 when the real reply greets the lead by name and the draft does not; else 1."""
+    if not first_name or not _mentions(first_name, real):
         return 1.0
-    opening = body.strip()[:80]
-    if _mentions(first_name, opening):
-        return 1.0
-    return 0.0 if _mentions(first_name, real) else 0.5
+    return 1.0 if _mentions(first_name, body.strip()[:80]) else 0.0
 
 
 def _features(booking_link: str, text: str) -> dict[str, bool]:
@@ -187,8 +184,7 @@ def _lost(request: DraftRequest, body: str, real: str, parts: dict[str, float]) 
     if parts["content"] < 1.0:
         out.append(f"content: similarity {similarity(body, real):.2f} to the real reply")
     if parts["greeting"] < 1.0:
-        had = "the real reply did" if parts["greeting"] == 0.0 else "neither did the real reply"
-        out.append(f"greeting: the draft does not greet the lead by name ({had})")
+        out.append("greeting: the real reply greets the lead by name, the draft does not")
     if parts["action"] < 1.0:
         link = request.settings.booking_link
         want, have = _features(link, real), _features(link, body)

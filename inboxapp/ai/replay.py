@@ -284,7 +284,7 @@ def _evaluate_all(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # nothing still storing after the cleanup
     for future, i in futures.items():
-        if i not in done and future.done() and not future.cancelled():
+        if i not in done and future.done() and not future.cancelled() and not future.exception():
             done[i] = future.result()
     return [done[i] for i in sorted(done)], interrupted
 
