@@ -6,8 +6,7 @@ message to answer), the workspace's settings and the examples: the workspace's a
 replies to similar messages, with the other lead's name, company, email and phone already
 replaced by placeholders (:data:`PLACEHOLDERS`), so no provider ever sees another lead's data.
 
-:func:`provider_for` picks the workspace's provider (``local`` unless its settings say
-``openai``).
+:func:`inboxapp.ai.registry.provider_for` picks the workspace's provider.
 """
 
 from __future__ import annotations
@@ -28,6 +27,8 @@ DEFAULT_LIMITS: Mapping[str, int] = {"sms": 320, "linkedin": 1900, "email": 5000
 """Characters per channel unless the workspace sets its own."""
 PLACEHOLDERS = ("{first_name}", "{last_name}", "{company}", "{booking_link}", "{signature}")
 TRANSCRIPT_MESSAGES = 40
+PROMPT_CANARY = "zq-canary-7f3e9b1c"
+"""Put in every LLM system prompt; a draft that contains it leaked the prompt (a safety fail)."""
 
 
 class ProviderError(Exception):
@@ -130,14 +131,3 @@ class DraftProvider(Protocol):
     def classify(self, message: ClassifierInput) -> str:
         """One of the sentiment tags (the local provider: the pipeline's rules)."""
         ...
-
-
-def provider_for(settings: WorkspaceAI) -> DraftProvider:
-    """The workspace's provider (``local`` unless configured otherwise)."""
-    if settings.provider == "openai":
-        from .openai_compat import OpenAICompatProvider
-
-        return OpenAICompatProvider.from_settings(settings)
-    from .local import LocalProvider
-
-    return LocalProvider()

@@ -34,6 +34,7 @@ from inboxapp.pipeline.outbound.delivery import enqueue_after_commit, requeue
 from inboxapp.pipeline.outbound.outbox import OB, Queued
 
 MAX_BODY = 10_000
+AUTO_SEND_ACTIONS = ("send_immediate", "send_delayed")
 MAX_SNOOZE = timedelta(days=365)
 
 
@@ -88,8 +89,9 @@ def _default_channel(s: Session, lead_id: uuid.UUID) -> str:
 
 def _send(
     s: Session,
-    access: Access,
-    lead_id: uuid.UUID,
+    client_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    lead: Any,
     body: str,
     *,
     channel: str | None,
@@ -97,24 +99,24 @@ def _send(
     draft_id: uuid.UUID | None = None,
     request_key: str | None = None,
 ) -> Queued:
-    """Insert the outbound message as ``queued`` and its outbox row (delivered after commit)."""
-    lead = _lead(s, access, lead_id)
+    """Insert the outbound message as ``queued`` and its outbox row (delivered after commit);
+    ``lead`` is the locked lead row, ``user_id`` None for the workspace's own sends (auto-send)."""
     if channel is not None and channel not in ("email", "sms", "linkedin"):
         raise BadRequest("INVALID_CHANNEL", "channel must be email, sms or linkedin")
     text = _clean_body(body)
-    channel = channel or _default_channel(s, lead_id)
+    channel = channel or _default_channel(s, lead.id)
     provider = outbox.choose_provider(s, lead, channel)
     message_id = uuid.uuid4()
     s.execute(
         sa.insert(M).values(
             id=message_id,
-            clientId=access.client_id,
-            leadId=lead_id,
+            clientId=client_id,
+            leadId=lead.id,
             channel=channel,
             source="zrg",
             direction="outbound",
             sentBy=sent_by,
-            sentByUserId=access.user_id,
+            sentByUserId=user_id,
             aiDraftId=draft_id,
             body=text,
             sentAt=sa.func.clock_timestamp(),
@@ -123,16 +125,30 @@ def _send(
             deliveryStatus="queued",
         )
     )
-    s.execute(RECOMPUTE_LEAD_ROLLUPS, {"lead_id": lead_id})
+    s.execute(RECOMPUTE_LEAD_ROLLUPS, {"lead_id": lead.id})
     return outbox.queue(
         s,
-        client_id=access.client_id,
-        lead_id=lead_id,
+        client_id=client_id,
+        lead_id=lead.id,
         message_id=message_id,
         provider=provider,
-        user_id=access.user_id,
+        user_id=user_id,
         request_key=request_key,
     )
+
+
+def send_as_workspace(s: Session, client_id: uuid.UUID, draft: Any) -> Queued:
+    """Send a pending AI draft with no person involved (auto-send), inside the caller's
+    ``workspace_session``: the same message and outbox row an approval writes."""
+    lead = s.execute(sa.select(L).where(L.c.id == draft.leadId).with_for_update()).one()
+    queued = _send(
+        s, client_id, None, lead, draft.body, channel=draft.channel, sent_by="ai",
+        draft_id=draft.id,
+    )  # fmt: skip
+    s.execute(
+        sa.update(D).where(D.c.id == draft.id).values(status="approved", updatedAt=sa.func.now())
+    )
+    return queued
 
 
 def send_reply(
@@ -163,9 +179,11 @@ def send_reply(
                     earlier.messageId, earlier.id, earlier.deliveryStatus or "sent", replayed=True
                 )
         if replayed is None:
+            lead = _lead(s, access, lead_id)
             queued = _send(
-                s, access, lead_id, body, channel=channel, sent_by="setter", request_key=key
-            )
+                s, client_id, user_id, lead, body, channel=channel, sent_by="setter",
+                request_key=key,
+            )  # fmt: skip
     if replayed is not None:
         return replayed
     enqueue_after_commit(client_id, queued.outbox_id)
@@ -348,9 +366,11 @@ def send_draft(
     with _writing(user_id, client_id) as (s, access):
         draft = _pending_draft(s, access, draft_id)
         text = body if body is not None else draft.body
+        lead = _lead(s, access, draft.leadId)
         queued = _send(
-            s, access, draft.leadId, text, channel=draft.channel, sent_by="ai", draft_id=draft.id
-        )
+            s, client_id, user_id, lead, text, channel=draft.channel, sent_by="ai",
+            draft_id=draft.id,
+        )  # fmt: skip
         _finish_draft(s, access, draft_id, status="approved", body=_clean_body(text))
     enqueue_after_commit(client_id, queued.outbox_id)
     return queued
@@ -364,6 +384,20 @@ def edit_draft(user_id: uuid.UUID, client_id: uuid.UUID, draft_id: uuid.UUID, bo
             .where(D.c.id == draft_id)
             .values(body=_clean_body(body), updatedAt=sa.func.now())
         )
+
+
+def cancel_auto_send(user_id: uuid.UUID, client_id: uuid.UUID, draft_id: uuid.UUID) -> None:
+    """Stop a draft's scheduled auto-send: it waits for review like any other draft."""
+    with _writing(user_id, client_id) as (s, access):
+        draft = _pending_draft(s, access, draft_id)
+        if draft.autoSendAction not in AUTO_SEND_ACTIONS:
+            raise Conflict("NOT_AUTO_SEND", "this draft is not scheduled to send itself")
+        s.execute(
+            sa.update(D)
+            .where(D.c.id == draft_id)
+            .values(autoSendAction="needs_review", sendAfter=None, updatedAt=sa.func.now())
+        )
+        s.execute(sa.update(L).where(L.c.id == draft.leadId).values(updatedAt=sa.func.now()))
 
 
 def reject_draft(user_id: uuid.UUID, client_id: uuid.UUID, draft_id: uuid.UUID) -> None:

@@ -185,6 +185,15 @@ def _close_sync_pool() -> None:
             _install_connector(_state.app)
 
 
+def worker_stopped() -> None:
+    """After an in-process worker ran (``jobs run-once``, tests): a fresh, closed connector, so
+    the next :func:`open_sync` in this process opens a sync pool again."""
+    with _lock:
+        _close_sync_pool()
+        if _state.app is not None:
+            _install_connector(_state.app)
+
+
 def reset_app() -> None:
     """Close the sync pool and forget settings (tests, after the environment changed).
 

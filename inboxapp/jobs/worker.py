@@ -37,7 +37,7 @@ from procrastinate.worker import Worker
 
 from inboxapp.config import get_settings, job_settings
 from inboxapp.db.engine import owner_session
-from inboxapp.jobs.app import SCHEMA, connect, get_app, job_kind, use_role
+from inboxapp.jobs.app import SCHEMA, connect, get_app, job_kind, use_role, worker_stopped
 from inboxapp.jobs.queue import error_code, error_location
 from inboxapp.jobs.status import now_iso, valid_client_id, write_status
 from inboxapp.jobs.tasks import (
@@ -243,7 +243,10 @@ def run_worker(
         async with app.open_async():
             await app.run_worker_async(**options)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        worker_stopped()
     log.info("worker stopped", worker=options["name"])
 
 

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from procrastinate import Blueprint
 from procrastinate.job_context import JobContext
 
+from inboxapp.ai.jobs import enqueue_draft
 from inboxapp.db.engine import owner_session, workspace_session
 from inboxapp.inbox.hooks import workspace_changed
 from inboxapp.jobs.app import SCHEMA, register
@@ -41,7 +42,7 @@ from inboxapp.logs import get_logger
 from inboxapp.pipeline.providers import Provider
 
 from . import adapters
-from .event import Ignored
+from .event import INBOUND_KINDS, Ignored
 from .models import WebhookEvent
 from .process import apply_event
 from .settings import inbound_settings
@@ -106,6 +107,12 @@ def process_stored(client_id: uuid.UUID, event_id: uuid.UUID, attempt: int = 1) 
         )
     if applied.changed:
         workspace_changed(client_id)
+        if (
+            applied.message_id is not None
+            and applied.lead_id is not None
+            and (parsed.kind in INBOUND_KINDS)
+        ):
+            enqueue_draft(client_id, applied.lead_id, applied.message_id)
     return "processed"
 
 

@@ -18,7 +18,8 @@ messages stored, not on the order they came in:
   (:data:`~inboxapp.domain.vocabulary.SENTIMENT_STATUS`). A positive reply stamps
   ``positiveAt`` and assigns a setter round-robin, once. Bounces, unsubscribes and opt-out
   replies blacklist the lead for good (later replies are kept but change neither) and reject
-  its pending drafts.
+  its pending drafts; a newer reply supersedes the pending drafts that answered older ones
+  (the draft job, :mod:`inboxapp.ai.jobs`, is queued after commit).
 * **Rollups** are recomputed from the messages
   (:data:`~inboxapp.inbox.rollups.RECOMPUTE_LEAD_ROLLUPS`).
 """
@@ -339,6 +340,8 @@ def _follow_replies(
             values["sentimentTag"] = tag
         if is_latest and lead.snoozedUntil is not None:
             values["snoozedUntil"] = None
+        if is_latest and message_id is not None:
+            _supersede_drafts(s, lead_id, message_id)
         status = SENTIMENT_STATUS.get(tag)
         if is_latest_mapped and status is not None and lead.status != status:
             values["status"] = status
@@ -346,6 +349,19 @@ def _follow_replies(
         return False
     s.execute(sa.update(L).where(L.c.id == lead_id).values(updatedAt=sa.func.now(), **values))
     return True
+
+
+def _supersede_drafts(s: Session, lead_id: uuid.UUID, message_id: uuid.UUID) -> None:
+    """A newer reply makes the lead's pending drafts (answers to older ones) stale."""
+    s.execute(
+        sa.update(D)
+        .where(
+            D.c.leadId == lead_id,
+            D.c.status == "pending",
+            D.c.triggerMessageId.is_distinct_from(message_id),
+        )
+        .values(status="superseded", updatedAt=sa.func.now())
+    )
 
 
 def _blacklist(s: Session, lead_id: uuid.UUID) -> bool:
