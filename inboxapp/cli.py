@@ -9,6 +9,7 @@
   webhooks url --client-id X --provider P [--rotate] | webhooks replay --event-id E | --failed
   providers set --client-id X --provider P --base-url URL --api-key-stdin [--option K=V]
   sandbox [--port N]                        the local provider sandbox (make run starts it)
+  ai replay --client-id X [--dry-run] [--limit N] [--concurrency N] ...   the replay gate
 
 Commands that print data accept ``--json``. Mistakes print one line on stderr and exit with 2.
 """
@@ -307,6 +308,7 @@ def build_parser() -> Parser:
     seed.add_argument("--chunk-size", type=positive_int, default=5000, help=argparse.SUPPRESS)
     seed.set_defaults(func=cmd_seed)
 
+    from inboxapp.ai.cli import register as register_ai
     from inboxapp.analytics.cli import register as register_analytics
     from inboxapp.counts.cli import register as register_counts
     from inboxapp.jobs.cli import register as register_jobs
@@ -320,6 +322,7 @@ def build_parser() -> Parser:
     register_analytics(sub)
     register_webhooks(sub)
     register_outbound(sub)
+    register_ai(sub)
     return parser
 
 

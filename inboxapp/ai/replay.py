@@ -2,6 +2,8 @@
 
 A *case* is an inbound message of the workspace whose next message in the lead's thread is
 our reply, sent by a setter or by the AI from an approved draft: that reply is the reference.
+Messages of a tag that gets no draft and leads that opted out are no cases (the pipeline would
+not draft for them either).
 :func:`select` finds the cases (as the workspace service, so row level security keeps them in
 the workspace), newest first. :func:`run` drafts each one again "as of" its inbound message
 (``drafting.generate``), stores the draft with status ``replay`` under the run's id, judges it
@@ -33,6 +35,8 @@ from inboxapp.logs import get_logger
 from . import judge as judging
 from .drafting import Outcome, delete_replay_drafts, generate, store
 from .provider import WorkspaceAI
+from .safety import OPTED_OUT_STATUSES
+from .settings import load_for
 
 log = get_logger(__name__)
 
@@ -133,14 +137,18 @@ _SELECT = """
 SELECT m.id, m."leadId", m.channel, m."sentAt", m.body,
        r.id AS reply_id, r.body AS reply, r."sentBy" AS reply_by, r."sentAt" AS reply_at
 FROM "Message" m
+JOIN "Lead" l ON l.id = m."leadId" AND l."clientId" = m."clientId"
 JOIN LATERAL (
-    SELECT n.id, n.body, n."sentBy", n."sentAt", n.direction FROM "Message" n
+    SELECT n.id, n.body, n."sentBy", n."sentAt", n.direction, n."deliveryStatus"
+    FROM "Message" n
     WHERE n."clientId" = m."clientId" AND n."leadId" = m."leadId"
       AND (n."sentAt", n.id) > (m."sentAt", m.id)
     ORDER BY n."sentAt", n.id LIMIT 1
 ) r ON r.direction = 'outbound' AND r."sentBy" IN ('setter', 'ai')
+    AND coalesce(r."deliveryStatus", 'sent') = 'sent'
 WHERE m."clientId" = :client AND m.direction = 'inbound'
   AND (m.sentiment IS NULL OR m.sentiment <> ALL(:no_draft))
+  AND l.status <> ALL(:opted_out)
   AND (CAST(:channel AS text) IS NULL OR m.channel = :channel)
   AND {scope}
 ORDER BY m."sentAt" DESC, m.id DESC
@@ -153,6 +161,7 @@ def select(client_id: uuid.UUID, options: ReplayOptions, *, now: datetime) -> li
     params: dict[str, Any] = {
         "client": client_id,
         "no_draft": list(NO_DRAFT_TAGS),
+        "opted_out": list(OPTED_OUT_STATUSES),
         "channel": None if options.channel == "any" else options.channel,
         "limit": options.case_limit(),
     }
@@ -315,7 +324,7 @@ def run(options: ReplayOptions, *, progress: Progress | None = None) -> RunResul
     started = datetime.now(UTC)
     threshold = judging.threshold_for(options.judge_profile, options.judge_threshold)
     client_id = options.client_id or workspace_of(options.thread_ids)
-    settings = None if options.dry_run else workspace_settings(client_id)
+    settings = None if options.dry_run else load_for(client_id)
     llm, judge_model = (
         (None, None) if options.dry_run else _judge_model(settings, options.judge_model)
     )
@@ -350,8 +359,3 @@ def _finish(report: RunResult) -> RunResult:
     report.seconds = round((datetime.now(UTC) - report.started_at).total_seconds(), 3)
     log.info("ai.replay.finished", runId=report.run_id, seconds=report.seconds)
     return report
-
-
-def workspace_settings(client_id: uuid.UUID) -> WorkspaceAI | None:
-    """The workspace's AI settings (None: ``generate`` reads them itself)."""
-    return None

@@ -261,7 +261,8 @@ def lines(data: dict[str, Any], path: Path) -> list[str]:
             continue
         mark = "CRIT" if case["critical"] else "pass" if case["passed"] else "FAIL"
         score = "  -  " if case["score"] is None else f"{case['score']:5.1f}"
-        note = case["error"] or (case["reasons"][1] if len(case["reasons"]) > 1 else "")
+        notes = [r for r in case["reasons"] if not r.startswith("rubric:")]
+        note = case["error"] or (notes[0] if notes else "")
         out.append(f"  {mark} {score}  {case['messageId']}  {case['channel']:<8} {note}".rstrip())
     s = data["summary"]
     avg = "n/a" if s["averageScore"] is None else f"{s['averageScore']:.2f}"
