@@ -143,6 +143,10 @@ def options_from(args: argparse.Namespace) -> ReplayOptions:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from inboxapp.config import get_settings
+    from inboxapp.logs import configure_logging
+
+    configure_logging(get_settings().log_level)  # JSON on stderr, scrubbed; stdout is the report
     parser: UsageParser = args.replay_parser
     try:
         options = options_from(args)
