@@ -28,6 +28,7 @@ from inboxapp.ai.provider import DraftRequest, DraftResult, ProviderError
 from inboxapp.ai.replay_report import ProgressBar
 from inboxapp.config import PROJECT_ROOT
 from inboxapp.db.engine import owner_session
+from inboxapp.logs import configure_logging
 from inboxapp.seed.demo import WORKSPACES, seed_demo
 
 ACME = str(WORKSPACES[0].id)
@@ -37,6 +38,7 @@ OLD_WINDOW = "--from 2001-01-01 --to 2001-02-01"
 
 @pytest.fixture(scope="module", autouse=True)
 def demo() -> None:
+    configure_logging()  # here, not inside a test's capsys (the CLI would bind its stream)
     seed_demo()
 
 
