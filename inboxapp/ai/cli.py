@@ -76,24 +76,25 @@ def _instant(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _non_negative(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {value!r}")
-    return number
+def _number(cast: type[int] | type[float], low: float, high: float | None = None) -> Any:
+    """An argparse type: a whole (``int``) or any (``float``) number in ``low..high``."""
+    kind = "whole number" if cast is int else "number"
+    bounds = f"at least {low:g}" if high is None else f"between {low:g} and {high:g}"
+
+    def parse(value: str) -> int | float:
+        try:
+            number = cast(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {kind}: {value!r}") from None
+        if not (low <= number and (high is None or number <= high)):
+            raise argparse.ArgumentTypeError(f"must be {bounds}: {value!r}")
+        return number
+
+    return parse
 
 
-def _score(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not 0 <= number <= 100:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 100: {value!r}")
-    return number
+_retries = _number(int, 0)
+_score = _number(float, 0, 100)
 
 
 def _band(value: str) -> tuple[float, float]:
@@ -184,7 +185,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--to", dest="end", type=_instant, metavar="ISO", help="(now)")
     p.add_argument("--limit", type=positive_int, metavar="N", help=f"cases ({DEFAULT_LIMIT})")
     p.add_argument("--concurrency", type=positive_int, default=3, metavar="N", help="(3)")
-    p.add_argument("--retries", type=_non_negative, default=1, metavar="N", help="(1)")
+    p.add_argument("--retries", type=_retries, default=1, metavar="N", help="(1)")
     p.add_argument("--judge-model", metavar="M", help="LLM judge model (OpenAI-compatible)")
     p.add_argument(
         "--judge-profile",

@@ -409,7 +409,7 @@ def not_an_artifact(tmp_path: Path) -> Iterator[str]:
         (["--client-id", "acme"], "must be a workspace id"),
         (["--client-id", ACME, "--channel", "fax"], "invalid choice: 'fax'"),
         (["--client-id", ACME, "--limit", "0"], "must be at least 1"),
-        (["--client-id", ACME, "--retries", "-1"], "must be 0 or more"),
+        (["--client-id", ACME, "--retries", "-1"], "must be at least 0"),
         (["--client-id", ACME, "--judge-threshold", "101"], "between 0 and 100"),
         (["--client-id", ACME, "--judge-profile", "kind"], "invalid choice: 'kind'"),
         (["--client-id", ACME, "--adjudication-band", "80,40"], "MIN must not be above MAX"),
