@@ -153,8 +153,7 @@ def send_due_draft(client_id: uuid.UUID, draft_id: uuid.UUID) -> str:
         due = s.execute(sa.select(D.c.sendAfter <= sa.func.now()).where(D.c.id == draft_id))
         if draft.sendAfter is not None and not due.scalar_one():
             return "early"
-        request, _ = drafting.build_request(s, client_id, draft.triggerMessageId)
-        failures = drafting.run_checks(s, request, draft.body)
+        failures = drafting.recheck(s, client_id, draft)
         if failures:
             s.execute(
                 sa.update(D).where(D.c.id == draft_id).values(
