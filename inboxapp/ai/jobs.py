@@ -22,8 +22,8 @@ from procrastinate import exceptions as pexc
 
 from inboxapp.db.engine import workspace_session
 from inboxapp.domain.categories import D, L, M
-from inboxapp.domain.vocabulary import NO_DRAFT_TAGS
-from inboxapp.inbox.actions import AUTO_SEND_ACTIONS, send_as_workspace
+from inboxapp.domain.vocabulary import AUTO_SEND_ACTIONS, NO_DRAFT_TAGS
+from inboxapp.inbox.actions import send_as_workspace
 from inboxapp.inbox.hooks import workspace_changed
 from inboxapp.jobs.app import SCHEMA, open_sync, register
 from inboxapp.jobs.tasks import RETRY, InvalidJobInput, parse_client_id, requeue_stranded_rows
