@@ -3,8 +3,8 @@
 One non-streaming ``POST <base>/chat/completions`` per attempt through the ``openai`` package,
 whose own retries are off: :meth:`OpenAICompatProvider.complete` retries a 429, a 5xx, a
 timeout or a connection error itself (exponential backoff from
-``INBOXAPP_AI_RETRY_BASE_S``, a Retry-After honoured up to 30 s, ``sleep`` injectable), so
-every attempt is logged and testable. Failures become :class:`ProviderError` codes with fixed
+``AIProviderSettings.retry_base_s``, a Retry-After honoured up to 30 s, ``sleep`` injectable),
+so every attempt is logged and testable. Failures become :class:`ProviderError` codes with fixed
 messages: neither the provider's answer nor the key reaches a message, a traceback or a log.
 """
 
@@ -41,7 +41,6 @@ MESSAGES: Mapping[str, str] = {
     "AI_BAD_RESPONSE": "the AI provider's answer was not a usable reply",
     "AI_AUTH": "the AI provider rejected the configured key",
 }
-RETRYABLE = frozenset({"AI_TIMEOUT", "AI_RATE_LIMITED", "AI_UNAVAILABLE"})
 
 
 @dataclass(frozen=True)
@@ -62,21 +61,22 @@ def _fail(code: str, detail: str = "") -> ProviderError:
     return ProviderError(code, MESSAGES[code] + (f" ({detail})" if detail else ""))
 
 
-def _code_of(exc: Exception) -> str:
-    """The ProviderError code of an exception of the ``openai`` client."""
+def _code_of(exc: Exception) -> tuple[str, bool]:
+    """The ProviderError code of an ``openai`` client exception, and whether to retry it."""
     if isinstance(exc, openai.APITimeoutError):
-        return "AI_TIMEOUT"
+        return "AI_TIMEOUT", True
     if isinstance(exc, openai.APIConnectionError):
-        return "AI_UNAVAILABLE"
+        return "AI_UNAVAILABLE", True
     if isinstance(exc, openai.RateLimitError):
-        return "AI_RATE_LIMITED"
+        return "AI_RATE_LIMITED", True
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        return "AI_AUTH"
-    if isinstance(exc, openai.APIStatusError) and (
-        exc.status_code >= 500 or exc.status_code in (404, 408)
-    ):
-        return "AI_UNAVAILABLE"  # 404: no such model or path behind the base URL
-    return "AI_BAD_RESPONSE"
+        return "AI_AUTH", False
+    if isinstance(exc, openai.APIStatusError):
+        if exc.status_code >= 500 or exc.status_code == 408:
+            return "AI_UNAVAILABLE", True
+        if exc.status_code == 404:
+            return "AI_UNAVAILABLE", False  # no such model or path behind the base URL
+    return "AI_BAD_RESPONSE", False
 
 
 def _retry_after(exc: Exception) -> float | None:
@@ -159,8 +159,8 @@ class OpenAICompatProvider:
                 return self._once(messages, max_tokens=max_tokens, temperature=temperature)
             except openai.OpenAIError as exc:
                 error = exc  # raised below, outside the handler: no chained provider text
-            code, status = _code_of(error), getattr(error, "status_code", None)
-            if code not in RETRYABLE or attempt == attempts:
+            (code, retry), status = _code_of(error), getattr(error, "status_code", None)
+            if not retry or attempt == attempts:
                 log.warning(
                     "ai.request_failed",
                     code=code,

@@ -13,14 +13,18 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from inboxapp.domain.vocabulary import SENTIMENT_TAGS
-from inboxapp.pipeline.inbound.classifier import ClassifierInput
 
-from .provider import DraftRequest, Example, Turn
+if TYPE_CHECKING:  # annotations only: the provider module imports its providers lazily
+    from inboxapp.pipeline.inbound.classifier import ClassifierInput
 
-PROMPT_CANARY = "zq7-canary-4f1e9b2c8d6a"
-"""A fixed token only the system prompt carries; a reply containing it leaked the prompt."""
+    from .provider import DraftRequest, Example, Turn
+
+PROMPT_CANARY = "zq-canary-7f3e9b1c"
+"""A fixed token only the system prompt carries; a reply containing it leaked the prompt
+(the same value as ``provider.PROMPT_CANARY`` on the lead's branch)."""
 INSTRUCTION_MAX_CHARS = 500
 DATA_TAGS = (
     "lead_facts",
@@ -146,7 +150,7 @@ def user_message(request: DraftRequest) -> str:
     )
     parts.extend(_example_block(e) for e in request.examples)
     parts.append(block("lead_message", request.inbound))
-    parts.append("Write the reply to <lead_message> now.")
+    parts.append("Write the reply to the lead's message now.")
     return "\n".join(parts)
 
 
@@ -177,7 +181,7 @@ def classification_messages(message: ClassifierInput) -> list[Message]:
     if message.subject:
         parts.append(block("subject", message.subject))
     parts.append(block("lead_message", message.text, channel=message.channel))
-    parts.append("The one tag for <lead_message>:")
+    parts.append("The one tag for the lead's message:")
     return [{"role": "system", "content": system}, {"role": "user", "content": "\n".join(parts)}]
 
 
