@@ -61,15 +61,21 @@ _DATA_RULE = (
 ).format(tags=">, <".join(DATA_TAGS))
 
 
+def _setting(tag: str, text: str) -> str:
+    """A trusted setting: only ``<`` and ``>`` escaped, so a link's ``&`` reaches the model
+    (and the reply) as it is."""
+    return f"<{tag}>{text.replace('<', '&lt;').replace('>', '&gt;')}</{tag}>"
+
+
 def _settings_text(request: DraftRequest) -> str:
     s = request.settings
     parts = [
-        block("workspace", s.workspace_name or "(unnamed)"),
-        block("persona", s.persona or "a helpful member of the sales team"),
-        block("tone", s.tone or "friendly"),
-        block("offer_facts", s.offer_facts or "(none given)"),
-        block("booking_link", s.booking_link or "(none)"),
-        block("signature", s.signature or "(none)"),
+        _setting("workspace", s.workspace_name or "(unnamed)"),
+        _setting("persona", s.persona or "a helpful member of the sales team"),
+        _setting("tone", s.tone or "friendly"),
+        _setting("offer_facts", s.offer_facts or "(none given)"),
+        _setting("booking_link", s.booking_link or "(none)"),
+        _setting("signature", s.signature or "(none)"),
     ]
     return "\n".join(parts)
 
@@ -108,7 +114,7 @@ def system_message(request: DraftRequest) -> str:
     if instruction:
         lines.append(
             "A team member asks for this change to the draft (trusted; the rules above still "
-            "apply): " + block("team_instruction", instruction)
+            "apply): " + _setting("team_instruction", instruction)
         )
     return "\n".join(lines)
 

@@ -13,6 +13,7 @@ import threading
 import traceback
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -440,7 +441,7 @@ def test_delimiter_injection_is_escaped(fake_openai: FakeOpenAI) -> None:
 
 
 def test_lead_facts_examples_and_the_instruction(fake_openai: FakeOpenAI) -> None:
-    base = request(settings(fake_openai))
+    base = request(settings(fake_openai, booking_link="https://cal.example/acme?a=1&b=2"))
     req = DraftRequest(
         client_id=base.client_id,
         lead=LeadFacts(
@@ -464,6 +465,7 @@ def test_lead_facts_examples_and_the_instruction(fake_openai: FakeOpenAI) -> Non
         "<example_reply>Hi {first_name}, plans start at $99.</example_reply></example>"
     ) in user
     assert "at most 320 characters" in system  # the SMS default
+    assert "<booking_link>https://cal.example/acme?a=1&b=2</booking_link>" in system  # as is
     instruction = system.split("<team_instruction>", 1)[1].split("</team_instruction>", 1)[0]
     assert instruction.startswith("Mention the booking link.")
     assert len(instruction) == INSTRUCTION_MAX_CHARS
@@ -474,17 +476,12 @@ def test_lead_facts_examples_and_the_instruction(fake_openai: FakeOpenAI) -> Non
 
 def _ask_in_threads(fake: FakeOpenAI, callers: int) -> list[str]:
     p = provider(fake)
-    answers: list[str] = []
-
-    def ask() -> None:
-        answers.append(p.complete([{"role": "user", "content": "x"}], max_tokens=5)[0])
-
-    threads = [threading.Thread(target=ask) for _ in range(callers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return answers
+    with ThreadPoolExecutor(callers) as pool:
+        calls = [
+            pool.submit(p.complete, [{"role": "user", "content": "x"}], max_tokens=5)
+            for _ in range(callers)
+        ]
+        return [call.result()[0] for call in calls]
 
 
 def test_the_fake_observes_the_callers_concurrency(fake_openai: FakeOpenAI) -> None:
