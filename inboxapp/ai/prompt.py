@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from inboxapp.domain.vocabulary import SENTIMENT_TAGS
 
-if TYPE_CHECKING:  # annotations only: the provider module imports its providers lazily
+if TYPE_CHECKING:  # annotations only
     from inboxapp.pipeline.inbound.classifier import ClassifierInput
 
     from .provider import DraftRequest, Example, Turn
