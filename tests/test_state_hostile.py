@@ -241,6 +241,8 @@ def test_a_foreign_lead_opens_nothing_of_theirs(inbox: Any, world: dict[str, Any
         ("approve_draft", ()),
         ("reject_draft", ()),
         ("save_draft", ()),
+        ("cancel_auto_send", ()),
+        ("regenerate_draft", ()),
     ],
 )
 def test_writes_to_a_foreign_lead_or_draft_write_nothing(
@@ -283,6 +285,19 @@ def test_writes_in_a_foreign_workspace_write_nothing(inbox: Any, world: dict[str
     run(InboxState.load_conversation, inbox)
     assert db_rows(world["lead"], world["foreign_lead"]) == rows
     assert "secret of theirs" not in repr(snapshot(inbox))
+
+
+def test_a_hostile_regenerate_instruction_is_bounded_and_refused(
+    inbox: Any, world: dict[str, Any]
+) -> None:
+    inbox.selected_id = str(world["lead"].id)
+    run(InboxState.set_regen_instruction, inbox, HUGE)
+    assert len(inbox.regen_instruction) == 500
+    rows = db_rows(world["lead"], world["foreign_lead"])
+    run(InboxState.set_regen_instruction, inbox, "shorter\x00please")
+    run(InboxState.regenerate_draft, inbox)
+    assert inbox.action_error != "" and not inbox.regenerating
+    assert db_rows(world["lead"], world["foreign_lead"]) == rows
 
 
 def test_assigning_a_stranger_or_a_bad_status_writes_nothing(

@@ -177,9 +177,9 @@ def build_request(
     return request, trigger
 
 
-def foreign_names(s: Session, client_id: uuid.UUID, lead_id: uuid.UUID, body: str) -> list[str]:
+def foreign_names(s: Session, client_id: uuid.UUID, lead: LeadFacts, body: str) -> list[str]:
     """Full names of other leads of the workspace that ``body`` mentions."""
-    pairs = safety.name_pairs(body)
+    pairs = safety.name_pairs(body, (lead.first_name, lead.last_name))
     if not pairs:
         return []
     rows = s.execute(
@@ -190,15 +190,27 @@ def foreign_names(s: Session, client_id: uuid.UUID, lead_id: uuid.UUID, body: st
             ' WHERE l."clientId" = :client AND l.id <> :lead'
         ),
         {"firsts": [a for a, _ in pairs], "lasts": [b for _, b in pairs], "client": client_id,
-         "lead": lead_id},
+         "lead": lead.id},
     ).scalars()  # fmt: skip
     return list(rows)
 
 
 def run_checks(s: Session, request: DraftRequest, body: str) -> list[Failure]:
     failures = safety.check(request, body, canary=PROMPT_CANARY)
-    names = foreign_names(s, request.client_id, request.lead.id, body) if body else []
+    names = foreign_names(s, request.client_id, request.lead, body) if body else []
     return failures + safety.foreign_name_failure(names)
+
+
+def recheck(s: Session, client_id: uuid.UUID, draft: Any) -> list[Failure]:
+    """The checks of a stored draft against its lead and thread as they are now."""
+    request, _ = build_request(s, client_id, draft.triggerMessageId)
+    return run_checks(s, request, draft.body)
+
+
+def recheck_stored(client_id: uuid.UUID, draft_id: uuid.UUID) -> list[Failure]:
+    with workspace_session(client_id) as s:
+        draft = s.execute(sa.select(D).where(D.c.id == draft_id)).one()
+        return recheck(s, client_id, draft)
 
 
 def generate(

@@ -22,8 +22,8 @@ from procrastinate import exceptions as pexc
 
 from inboxapp.db.engine import workspace_session
 from inboxapp.domain.categories import D, L, M
-from inboxapp.domain.vocabulary import NO_DRAFT_TAGS
-from inboxapp.inbox.actions import AUTO_SEND_ACTIONS, send_as_workspace
+from inboxapp.domain.vocabulary import AUTO_SEND_ACTIONS, NO_DRAFT_TAGS
+from inboxapp.inbox.actions import send_as_workspace
 from inboxapp.inbox.hooks import workspace_changed
 from inboxapp.jobs.app import SCHEMA, open_sync, register
 from inboxapp.jobs.tasks import RETRY, InvalidJobInput, parse_client_id, requeue_stranded_rows
@@ -153,8 +153,7 @@ def send_due_draft(client_id: uuid.UUID, draft_id: uuid.UUID) -> str:
         due = s.execute(sa.select(D.c.sendAfter <= sa.func.now()).where(D.c.id == draft_id))
         if draft.sendAfter is not None and not due.scalar_one():
             return "early"
-        request, _ = drafting.build_request(s, client_id, draft.triggerMessageId)
-        failures = drafting.run_checks(s, request, draft.body)
+        failures = drafting.recheck(s, client_id, draft)
         if failures:
             s.execute(
                 sa.update(D).where(D.c.id == draft_id).values(

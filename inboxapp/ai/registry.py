@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from .local import LocalProvider
-from .provider import DraftProvider, ProviderError, WorkspaceAI
+from .openai_compat import OpenAICompatProvider
+from .provider import DraftProvider, WorkspaceAI
 
 
 def provider_for(settings: WorkspaceAI) -> DraftProvider:
     if settings.provider == "openai":
-        raise ProviderError("AI_UNAVAILABLE", "the OpenAI-compatible provider is not installed")
+        return OpenAICompatProvider.from_settings(settings)
     return LocalProvider()

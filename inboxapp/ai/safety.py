@@ -38,7 +38,7 @@ PRICE = re.compile(
 CLOCK = re.compile(
     r"\b(?:[01]?\d|2[0-3])(?::[0-5]\d)?\s?(?:am|pm)\b|\b(?:[01]?\d|2[0-3]):[0-5]\d\b", re.I
 )
-GREETING = re.compile(r"^\s*(?:hi|hello|hey|dear|good (?:morning|afternoon))\s+([A-Z][\w'-]+)")
+GREETING = re.compile(r"^\s*(?i:hi|hello|hey|dear|good (?:morning|afternoon)),?\s+([A-Z][\w'-]+)")
 PROMPT_TALK = re.compile(
     r"\b(?:system prompt|my (?:instructions|prompt)|as an ai\b|i (?:was|am) instructed|"
     r"ignor(?:e|ing) (?:all |the |my )?(?:previous|prior|above) instructions)",
@@ -128,9 +128,14 @@ def check(request: DraftRequest, body: str, *, canary: str = "") -> list[Failure
 _NAME_PAIR = re.compile(r"\b([A-Z][a-z'-]+)\s+([A-Z][a-z'-]+)\b")
 
 
-def name_pairs(text: str) -> list[tuple[str, str]]:
-    """Capitalised word pairs of ``text``, lower-cased (candidates for people's full names)."""
-    return sorted({(a.lower(), b.lower()) for a, b in _NAME_PAIR.findall(text or "")})
+def name_pairs(
+    text: str, own: tuple[str | None, str | None] = (None, None)
+) -> list[tuple[str, str]]:
+    """Capitalised word pairs of ``text``, lower-cased (candidates for people's full names),
+    except ``own`` (the lead's name: another lead of the same name is not a leak)."""
+    mine = tuple((n or "").lower() for n in own)
+    pairs = {(a.lower(), b.lower()) for a, b in _NAME_PAIR.findall(text or "")}
+    return sorted(p for p in pairs if p != mine)
 
 
 def foreign_name_failure(names: Iterable[str]) -> list[Failure]:

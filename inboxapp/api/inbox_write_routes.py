@@ -6,8 +6,10 @@ setters only on the leads assigned to them (403 for any other lead id, existing 
   ``Idempotency-Key`` header: 202 ``{"messageId", "deliveryStatus"}``; the same key again
   answers the same message and sends nothing (``Idempotent-Replayed: true``); the same key for
   another message is 409 ``IDEMPOTENCY_KEY_REUSED``.
-* Drafts: ``POST /api/inbox/drafts/{draftId}/approve`` (202, queued like a reply) and
-  ``.../reject`` (204).
+* Drafts: ``POST /api/inbox/drafts/{draftId}/approve`` (202, queued like a reply),
+  ``.../reject`` and ``.../cancel-auto-send`` (204); ``POST
+  /api/inbox/conversations/{leadId}/draft`` ``{"instruction"?}``: a new AI draft is queued (202;
+  it supersedes the pending one when it is stored).
 * Lead changes (204): ``PUT .../assignee``, ``.../status``, ``.../sentiment``, ``.../snooze``,
   ``POST .../read``.
 * ``POST /api/inbox/messages/{messageId}/retry``: a failed send back in the queue (202).
@@ -23,6 +25,7 @@ from fastapi import APIRouter, Header, Path, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from inboxapp.ai import review
 from inboxapp.api.contract import errors
 from inboxapp.api.deps import CurrentUser
 from inboxapp.api.params import ClientId, LeadId, _uuid
@@ -69,6 +72,13 @@ class ReplyIn(Body):
 
 class ApproveIn(Body):
     body: MessageText | None = Field(default=None, description="The edited text (default: as is)")
+
+
+class RegenerateIn(Body):
+    instruction: (
+        Annotated[str, Field(max_length=review.MAX_INSTRUCTION, pattern=f"^[^{_BAD_TEXT}]*$")]
+        | None
+    ) = Field(default=None, description='What to change ("shorter", "mention the case study")')
 
 
 class AssigneeIn(Body):
@@ -178,6 +188,34 @@ def reject_draft(user: CurrentUser, draft_id: DraftId, client_id: ClientId) -> R
     uid, cid = _ids(user, client_id)
     actions.reject_draft(uid, cid, parse_uuid(draft_id, "draftId"))
     return _done()
+
+
+@router.post(
+    "/api/inbox/drafts/{draftId}/cancel-auto-send",
+    status_code=204,
+    response_class=Response,
+    responses=WRITE_ERRORS,
+    summary="Stop an AI draft from sending itself (it waits for review)",
+)
+def cancel_auto_send(user: CurrentUser, draft_id: DraftId, client_id: ClientId) -> Response:
+    uid, cid = _ids(user, client_id)
+    actions.cancel_auto_send(uid, cid, parse_uuid(draft_id, "draftId"))
+    return _done()
+
+
+@router.post(
+    "/api/inbox/conversations/{leadId}/draft",
+    status_code=202,
+    response_class=Response,
+    responses=WRITE_ERRORS,
+    summary="Ask the AI for a new draft of the reply (optionally with an instruction)",
+)
+def regenerate_draft(
+    user: CurrentUser, lead_id: LeadId, client_id: ClientId, payload: RegenerateIn
+) -> Response:
+    uid, cid = _ids(user, client_id)
+    review.regenerate(uid, cid, parse_uuid(lead_id, "leadId"), payload.instruction)
+    return Response(status_code=202)
 
 
 @router.post(

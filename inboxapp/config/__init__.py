@@ -14,6 +14,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+from inboxapp.config.ai import AIProviderSettings, ai_provider_settings
 from inboxapp.config.base import (
     ConfigError,
     SettingsBase,
@@ -56,6 +57,7 @@ __all__ = [
     "METRICS_TOKEN_MIN_CHARS",
     "PROJECT_ROOT",
     "RUNTIME_ROLE",
+    "AIProviderSettings",
     "ConfigError",
     "DebugSettings",
     "FloodSettings",
@@ -70,6 +72,7 @@ __all__ = [
     "SettingsBase",
     "ToolSettings",
     "TuningSettings",
+    "ai_provider_settings",
     "check_all",
     "clear_caches",
     "debug_settings",
@@ -111,6 +114,7 @@ GROUPS = (
     Group(FloodSettings, flood_settings),
     Group(InboundSettings, inbound_settings),
     Group(OutboundSettings, outbound_settings),
+    Group(AIProviderSettings, ai_provider_settings),
     Group(DebugSettings, debug_settings),
     Group(ToolSettings, tool_settings),
 )

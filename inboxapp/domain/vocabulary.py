@@ -42,6 +42,8 @@ POSITIVE_TAGS: tuple[str, ...] = (
 )
 """A lead that first turns one of these is assigned round-robin to a setter."""
 NO_DRAFT_TAGS: tuple[str, ...] = ("Neutral", "Blacklist", "Snoozed", "Automated Reply")
+AUTO_SEND_ACTIONS: tuple[str, ...] = ("send_immediate", "send_delayed")
+"""Draft actions that send the draft by itself at ``sendAfter`` unless someone cancels."""
 """Replies classified as one of these get no AI draft (nor do bounces and unsubscribes)."""
 
 LEAD_STATUSES: tuple[str, ...] = (

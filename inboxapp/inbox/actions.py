@@ -24,7 +24,12 @@ from sqlalchemy.orm import Session
 from inboxapp.db.engine import user_session
 from inboxapp.domain.access import Access
 from inboxapp.domain.categories import D, L, M
-from inboxapp.domain.vocabulary import LEAD_STATUSES, POSITIVE_TAGS, SENTIMENT_TAGS
+from inboxapp.domain.vocabulary import (
+    AUTO_SEND_ACTIONS,
+    LEAD_STATUSES,
+    POSITIVE_TAGS,
+    SENTIMENT_TAGS,
+)
 from inboxapp.errors import BadRequest, Conflict, Forbidden, NotFound, reject_nul
 from inboxapp.inbox.hooks import workspace_changed
 from inboxapp.inbox.queries import require_access
@@ -34,7 +39,6 @@ from inboxapp.pipeline.outbound.delivery import enqueue_after_commit, requeue
 from inboxapp.pipeline.outbound.outbox import OB, Queued
 
 MAX_BODY = 10_000
-AUTO_SEND_ACTIONS = ("send_immediate", "send_delayed")
 MAX_SNOOZE = timedelta(days=365)
 
 

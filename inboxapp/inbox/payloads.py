@@ -106,6 +106,11 @@ class DraftOut(Payload):
     channel: str
     body: str
     autoSendAction: str | None
+    """``needs_review``; ``send_immediate`` / ``send_delayed``: it sends itself at ``sendAfter``
+    unless someone cancels, approves or rejects it first."""
+    sendAfter: Timestamp | None
+    instruction: str | None
+    """What the person asked for when they regenerated it."""
     createdAt: Timestamp | None
 
 

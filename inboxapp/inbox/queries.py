@@ -278,6 +278,8 @@ def fetch_conversation(session: Session, access: Access, lead_id: uuid.UUID) -> 
                 "channel": draft.channel,
                 "body": draft.body,
                 "autoSendAction": draft.autoSendAction,
+                "sendAfter": _iso(draft.sendAfter),
+                "instruction": draft.instruction,
                 "createdAt": _iso(draft.createdAt),
             }
             if draft

@@ -13,6 +13,7 @@ from typing import Any
 
 from inboxapp.domain.categories import CATEGORIES
 from inboxapp.domain.vocabulary import (
+    AUTO_SEND_ACTIONS,
     CHANNEL_LABELS,
     CHANNELS,
     LEAD_STATUSES,
@@ -297,6 +298,9 @@ def draft_view(draft: Mapping[str, Any] | None, now: datetime, tz: tzinfo) -> di
         "body": _s(draft.get("body")),
         "channel_label": channel_label(_s(draft.get("channel"))),
         "action": _s(draft.get("autoSendAction")).replace("_", " "),
+        "auto": "1" if draft.get("autoSendAction") in AUTO_SEND_ACTIONS else "",
+        "sends_at": clock_time(draft.get("sendAfter"), now, tz) if draft.get("sendAfter") else "",
+        "instruction": _s(draft.get("instruction")),
         "created": clock_time(draft.get("createdAt"), now, tz),
     }
 

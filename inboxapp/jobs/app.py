@@ -185,11 +185,13 @@ def _close_sync_pool() -> None:
             _install_connector(_state.app)
 
 
-def worker_stopped() -> None:
-    """After an in-process worker ran (``jobs run-once``, tests): a fresh, closed connector, so
-    the next :func:`open_sync` in this process opens a sync pool again."""
+def worker_stopped(role: ConnectionRole) -> None:
+    """After an in-process worker ran (``jobs run-once``, tests): back to ``role`` (the one
+    before the worker) with a fresh, closed connector, so the next :func:`open_sync` in this
+    process opens a sync pool again."""
     with _lock:
         _close_sync_pool()
+        _state.role = role
         if _state.app is not None:
             _install_connector(_state.app)
 

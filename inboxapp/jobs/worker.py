@@ -37,7 +37,15 @@ from procrastinate.worker import Worker
 
 from inboxapp.config import get_settings, job_settings
 from inboxapp.db.engine import owner_session
-from inboxapp.jobs.app import SCHEMA, connect, get_app, job_kind, use_role, worker_stopped
+from inboxapp.jobs.app import (
+    SCHEMA,
+    connect,
+    current_role,
+    get_app,
+    job_kind,
+    use_role,
+    worker_stopped,
+)
 from inboxapp.jobs.queue import error_code, error_location
 from inboxapp.jobs.status import now_iso, valid_client_id, write_status
 from inboxapp.jobs.tasks import (
@@ -220,6 +228,7 @@ def run_worker(
             handler.addFilter(DropExceptionMessages())
     s = job_settings()
     slots = concurrency or s.concurrency
+    role_before = current_role()
     use_role("owner", pool_max=slots + 4)
     app = get_app()
     if wait:
@@ -246,7 +255,7 @@ def run_worker(
     try:
         asyncio.run(main())
     finally:
-        worker_stopped()
+        worker_stopped(role_before)
     log.info("worker stopped", worker=options["name"])
 
 

@@ -1,6 +1,6 @@
 """The open conversation of the inbox screen: selection, the thread, the lead card, the AI draft
 and the write actions (reply, mark read, snooze, sentiment, status, assign, draft approve /
-edit / reject).
+edit / reject / regenerate / cancel auto-send).
 
 :class:`ConversationState` is a Reflex state mixin: its vars and handlers become part of
 :class:`~inboxapp.state.inbox.InboxState` (one Reflex state, so a live update applies the list,
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import reflex as rx
 
+from inboxapp.ai import review
 from inboxapp.domain import roles
 from inboxapp.domain.roles import Capability
 from inboxapp.domain.vocabulary import status_label
@@ -84,6 +85,10 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
     conversation_error: str = ""
     editing_draft: bool = False
     draft_text: str = ""
+    regen_instruction: str = ""
+    regen_from: str = ""
+    """A new draft was asked for while this draft (``-``: none) was shown: "Drafting..." until
+    another one arrives."""
     busy: str = ""
     action_error: str = ""
     setters: list[dict[str, str]] = []
@@ -105,12 +110,18 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
         self._put("conversation_error", "")
         self._put("editing_draft", False)
         self._put("draft_text", "")
+        self._put("regen_instruction", "")
+        self._put("regen_from", "")
         self._put("action_error", "")
 
     # ------------------------------------------------------------------ computed
     @rx.var
     def can_write(self) -> bool:
         return roles.can(self.role, Capability.WRITE)
+
+    @rx.var
+    def regenerating(self) -> bool:
+        return self.regen_from != ""
 
     @rx.var
     def can_manage(self) -> bool:
@@ -192,6 +203,8 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
             "messages",
             [message_view(m, lead["name"], now, tz) for m in data.get("messages") or []],
         )
+        if self.regen_from and draft.get("id", "-") != self.regen_from:
+            self._put("regen_from", "")
         if draft.get("id") != self.draft.get("id"):
             self._put("editing_draft", False)
             self._put("draft_text", draft.get("body", ""))
@@ -368,6 +381,36 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
             "reject", lambda c: actions.reject_draft(c.user_id, c.client_id, _draft_uuid(c))
         ):
             yield event
+
+    @rx.event(background=True)
+    async def cancel_auto_send(self) -> AsyncIterator[Any]:
+        for event in await self._act(
+            "cancel_auto",
+            lambda c: actions.cancel_auto_send(c.user_id, c.client_id, _draft_uuid(c)),
+        ):
+            yield event
+
+    @rx.event(background=True)
+    async def regenerate_draft(self) -> AsyncIterator[Any]:
+        async with self:
+            if self.busy:
+                return
+            instruction = self.regen_instruction.strip()[: review.MAX_INSTRUCTION]
+            self._put("regen_from", self.draft.get("id", "") or "-")
+        for event in await self._act(
+            "regenerate",
+            lambda c: review.regenerate(c.user_id, c.client_id, c.lead_id, instruction or None),
+        ):
+            yield event
+        async with self:
+            if self.action_error:
+                self._put("regen_from", "")
+            else:
+                self._put("regen_instruction", "")
+
+    @rx.event
+    def set_regen_instruction(self, value: str) -> None:
+        self._put("regen_instruction", str(value or "")[: review.MAX_INSTRUCTION])
 
     @rx.event
     def start_edit_draft(self) -> None:

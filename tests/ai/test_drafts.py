@@ -19,6 +19,7 @@ from inboxapp.pipeline.providers import Provider
 from tests import factories as f
 from tests import inbound_payloads as p
 from tests.inbound_helpers import Shop, lead_of, rows
+from tests.support import api_client, bearer_for
 
 
 def drafts_of(lead_id: uuid.UUID) -> list[Any]:
@@ -180,3 +181,34 @@ def test_a_failed_check_stores_nothing_sendable_and_says_why() -> None:
     assert row["status"] == "blocked" and row["body"] == "" and row["autoSendAction"] == "error"
     assert row["safety"] == [{"code": "OTHER_LEAD", "detail": "test"}]
     assert drafts_of(lead["id"])[0]["status"] == "pending"  # a blocked draft supersedes nothing
+
+
+def test_the_api_regenerates_and_cancels_auto_send() -> None:
+    shop = Shop.create("DraftAPI")
+    ai_settings.save(shop.ws.id, {"auto_send_mode": "send", "auto_send_delay_minutes": 60})
+    lead = reply(shop, 1, "Interesting, tell me more")
+    [draft] = drafts_of(lead["id"])
+    http = api_client()
+    owner = bearer_for(http, shop.owner)
+    base = f"/api/inbox/conversations/{lead['id']}/draft?clientId={shop.ws.id}"
+    cancel = f"/api/inbox/drafts/{draft['id']}/cancel-auto-send?clientId={shop.ws.id}"
+
+    other = f.create_user(name="Other Setter")
+    f.add_member(shop.ws, other, "SETTER")
+    setter = bearer_for(http, other)  # the lead is assigned to shop.setter (round-robin)
+    assert http.post(cancel, headers=setter).status_code == 403
+    assert http.post(cancel, headers=owner).status_code == 204
+    assert http.post(cancel, headers=owner).json()["error"] == "NOT_AUTO_SEND"
+    resp = http.post(base, json={"instruction": "x" * 501}, headers=owner)
+    assert resp.status_code == 400
+    assert http.post(base, json={"instruction": "mention the case study"},
+                     headers=owner).status_code == 202  # fmt: skip
+    run_until_empty(queues=["ai"])
+    old, new = drafts_of(lead["id"])
+    assert old["status"] == "superseded" and new["instruction"] == "mention the case study"
+    conversation = http.get(
+        f"/api/inbox/conversations/{lead['id']}?clientId={shop.ws.id}", headers=owner
+    ).json()
+    assert conversation["draft"]["id"] == str(new["id"])
+    assert conversation["draft"]["autoSendAction"] == "send_delayed"
+    assert conversation["draft"]["sendAfter"] is not None

@@ -14,10 +14,10 @@ from reflex.vars import ObjectVar
 from reflex.vars.function import FunctionStringVar
 
 from inboxapp import styles
+from inboxapp.components.inbox.ai_draft import ask_for_draft, draft_card
 from inboxapp.components.inbox.styles import (
     bubble_in_style,
     bubble_out_style,
-    draft_card_style,
     kbd_style,
     message_body_style,
     small_select_style,
@@ -395,108 +395,6 @@ def message_item(m: ObjectVar[dict[str, str]]) -> rx.Component:
     )
 
 
-def draft_card() -> rx.Component:
-    d = InboxState.draft
-    busy = InboxState.busy != ""
-    return rx.box(
-        rx.hstack(
-            rx.icon("sparkles", size=14, color="var(--violet-11)"),
-            rx.text("AI draft", size="2", weight="bold", color="var(--violet-11)"),
-            rx.badge(d["action"], color_scheme="violet", variant="soft", size="1"),
-            rx.text(d["channel_label"], size="1", color=styles.SUBTLE_TEXT),
-            rx.spacer(),
-            rx.text(d["created"], size="1", color=styles.SUBTLE_TEXT),
-            align="center",
-            spacing="2",
-            width="100%",
-        ),
-        rx.cond(
-            InboxState.editing_draft,
-            rx.text_area(
-                id="draft-input",
-                key=d["id"],
-                default_value=InboxState.draft_text,
-                on_change=S.set_draft_text.debounce(250),
-                on_blur=InboxState.set_draft_text,
-                rows="5",
-                resize="vertical",
-                width="100%",
-                margin_top="8px",
-                aria_label="Edit the AI draft",
-                custom_attrs=testid("draft-input"),
-            ),
-            rx.text(d["body"], style=message_body_style, margin_top="6px"),
-        ),
-        rx.cond(
-            InboxState.can_write,
-            rx.hstack(
-                rx.button(
-                    rx.icon("send", size=14),
-                    rx.cond(InboxState.editing_draft, "Send edited", "Approve & send"),
-                    on_click=InboxState.approve_draft,
-                    loading=InboxState.busy == "approve",
-                    disabled=busy,
-                    color_scheme="violet",
-                    size="1",
-                    custom_attrs=testid("draft-approve"),
-                ),
-                rx.cond(
-                    InboxState.editing_draft,
-                    rx.hstack(
-                        rx.button(
-                            "Save draft",
-                            on_click=InboxState.save_draft,
-                            loading=InboxState.busy == "edit",
-                            disabled=busy,
-                            variant="soft",
-                            color_scheme="violet",
-                            size="1",
-                            custom_attrs=testid("draft-save"),
-                        ),
-                        rx.button(
-                            "Cancel",
-                            on_click=InboxState.cancel_edit_draft,
-                            variant="ghost",
-                            color_scheme="gray",
-                            size="1",
-                            custom_attrs=testid("draft-cancel"),
-                        ),
-                        spacing="2",
-                    ),
-                    rx.button(
-                        rx.icon("pencil", size=14),
-                        "Edit",
-                        on_click=InboxState.start_edit_draft,
-                        disabled=busy,
-                        variant="soft",
-                        color_scheme="violet",
-                        size="1",
-                        custom_attrs=testid("draft-edit"),
-                    ),
-                ),
-                rx.spacer(),
-                rx.button(
-                    rx.icon("x", size=14),
-                    "Reject",
-                    on_click=InboxState.reject_draft,
-                    loading=InboxState.busy == "reject",
-                    disabled=busy,
-                    variant="ghost",
-                    color_scheme="red",
-                    size="1",
-                    custom_attrs=testid("draft-reject"),
-                ),
-                align="center",
-                spacing="2",
-                width="100%",
-                margin_top="10px",
-            ),
-        ),
-        style=draft_card_style,
-        custom_attrs=testid("draft-card"),
-    )
-
-
 def thread() -> rx.Component:
     return rx.box(
         rx.vstack(
@@ -509,7 +407,11 @@ def thread() -> rx.Component:
                     width="100%",
                 ),
             ),
-            rx.cond(S.draft.contains("id"), draft_card()),
+            rx.cond(
+                S.draft.contains("id"),
+                draft_card(),
+                rx.cond(InboxState.can_write & (S.messages.length() > 0), ask_for_draft()),
+            ),
             spacing="3",
             width="100%",
             padding="16px 20px",
