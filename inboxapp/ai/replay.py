@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,9 +34,11 @@ from inboxapp.logs import get_logger
 
 from . import judge as judging
 from .drafting import Outcome, delete_replay_drafts, generate, store
-from .provider import WorkspaceAI
+from .openai_compat import OpenAICompatProvider
+from .provider import DraftResult, WorkspaceAI
 from .safety import OPTED_OUT_STATUSES
 from .settings import load_for
+from .usage import record_usage
 
 log = get_logger(__name__)
 
@@ -298,21 +300,38 @@ def _evaluate_all(
     return [done[i] for i in sorted(done)], interrupted
 
 
+class AccountedJudge:
+    """The LLM judge; each of its calls is counted in the workspace's ``AIUsage`` (it spends
+    the workspace's key like a draft does)."""
+
+    def __init__(self, llm: OpenAICompatProvider, client_id: uuid.UUID) -> None:
+        self.llm = llm
+        self.client_id = client_id
+
+    def complete(self, messages: list[dict[str, str]], *, max_tokens: int) -> tuple[str, Any]:
+        text, usage = self.llm.complete(messages, max_tokens=max_tokens)
+        spent = DraftResult(
+            "", self.llm.name, self.llm.model, usage.prompt_tokens, usage.completion_tokens,
+            usage.cost_micros,
+        )  # fmt: skip
+        with workspace_session(self.client_id) as s:
+            record_usage(s, self.client_id, spent)
+        return text, usage
+
+
 def _judge_model(
-    settings: WorkspaceAI | None, model: str | None
-) -> tuple[judging.JudgeModel | None, str | None]:
+    client_id: uuid.UUID, settings: WorkspaceAI | None, model: str | None
+) -> tuple[AccountedJudge | None, str | None]:
     """An LLM judge (and its model) when the workspace drafts through an OpenAI-compatible
-    server; none (the rubric) otherwise."""
+    server (``model`` overrides the workspace's); none (the rubric) otherwise."""
     if settings is None or settings.provider != "openai":
         if model:
             raise ReplayUsageError(
                 "--judge-model needs a workspace on an OpenAI-compatible provider"
             )
         return None, None
-    from .openai_compat import OpenAICompatProvider
-
-    judge_settings = replace(settings, model=model or settings.model)
-    return OpenAICompatProvider.from_settings(judge_settings), judge_settings.model
+    llm = OpenAICompatProvider.from_settings(settings, **({"model": model} if model else {}))
+    return AccountedJudge(llm, client_id), llm.model
 
 
 def new_run_id(now: datetime) -> str:
@@ -326,7 +345,7 @@ def run(options: ReplayOptions, *, progress: Progress | None = None) -> RunResul
     client_id = options.client_id or workspace_of(options.thread_ids)
     settings = None if options.dry_run else load_for(client_id)
     llm, judge_model = (
-        (None, None) if options.dry_run else _judge_model(settings, options.judge_model)
+        (None, None) if options.dry_run else _judge_model(client_id, settings, options.judge_model)
     )
     cases = select(client_id, options, now=started)
     picked = {c.message_id for c in cases}

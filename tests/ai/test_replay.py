@@ -15,6 +15,7 @@ import shlex
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 
 from inboxapp import cli
 from inboxapp.ai import drafting
+from inboxapp.ai import settings as ai_settings
 from inboxapp.ai.local import LocalProvider
 from inboxapp.ai.provider import DraftRequest, DraftResult, ProviderError
 from inboxapp.ai.replay_report import ProgressBar
@@ -30,6 +32,8 @@ from inboxapp.config import PROJECT_ROOT
 from inboxapp.db.engine import owner_session
 from inboxapp.logs import configure_logging
 from inboxapp.seed.demo import WORKSPACES, seed_demo
+from tests import factories as f
+from tests.ai.fake_openai import FakeOpenAI
 
 ACME = str(WORKSPACES[0].id)
 OLD_WINDOW = "--from 2001-01-01 --to 2001-02-01"
@@ -379,6 +383,69 @@ def test_baseline_reports_per_case_and_average_differences(
     assert diff["regressed"] == 5
     assert f"baseline {before['runId']}: 5 matched, average {expected:+.2f}" in out
     assert last_json(out)["averageScoreDelta"] == diff["averageScoreDelta"]
+
+
+def answered_workspace(leads: int) -> uuid.UUID:
+    """A new workspace whose leads each wrote once and got a setter's answer an hour later."""
+    ws = f.create_workspace(f"Replay {uuid.uuid4().hex[:6]}")
+    now = datetime.now(UTC)
+    for i in range(leads):
+        lead = f.create_lead(ws, firstName=f"Robin{i}")
+        f.create_message(
+            lead, body="Quick question about your pipeline", sentAt=now - timedelta(hours=3)
+        )
+        f.create_message(
+            lead,
+            direction="inbound",
+            body="Sounds interesting, tell me more",
+            sentAt=now - timedelta(hours=2),
+        )
+        f.create_message(
+            lead, source="zrg", sentBy="setter", body=f"Hi Robin{i}, happy to share more details!",
+            sentAt=now - timedelta(hours=1),
+        )  # fmt: skip
+    return ws.id
+
+
+def test_an_llm_judge_adjudicates_borderline_scores_and_its_usage_is_counted(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    def responder(request: dict[str, Any]) -> str:
+        if request["model"] != "judge-model":
+            return "Thanks for your reply! Happy to share more details."
+        if "borderline" in request["messages"][-1]["content"]:
+            return '{"score": 75, "reasons": ["fine on a second look"]}'
+        return 'Here you go: {"score": 55, "reasons": ["a bit vague"]}'
+
+    fake_openai.responder = responder
+    client_id = answered_workspace(3)
+    ai_settings.save(client_id, {"provider": "openai", "base_url": fake_openai.base_url,
+                                 "model": "draft-model", "api_key": "sk-test-key"})  # fmt: skip
+    code, out, _ = replay(
+        capsys,
+        f"--client-id {client_id} --judge-model judge-model --json --out",
+        tmp_path / "l.json",
+    )
+    art = load(tmp_path / "l.json")
+    assert code == 0 and last_json(out)["evaluated"] == 3
+    assert art["judge"] == {"method": "llm", "model": "judge-model"}
+    for case in art["cases"]:
+        assert (case["score"], case["judge"], case["draft"]["model"]) == (
+            75,
+            "llm+adjudicated",
+            "draft-model",
+        )
+        assert case["reasons"] == ["llm (adjudicated, first pass 55): fine on a second look"]
+    models = [r.json["model"] for r in fake_openai.completions()]
+    assert sorted(models) == ["draft-model"] * 3 + ["judge-model"] * 6
+    with owner_session() as s:
+        usage = dict(
+            s.execute(
+                sa.text('SELECT model, requests FROM "AIUsage" WHERE "clientId" = :c'),
+                {"c": client_id},
+            ).all()
+        )
+    assert usage == {"draft-model": 3, "judge-model": 6}
 
 
 def test_the_artifact_goes_to_dot_artifacts_by_default(capsys: pytest.CaptureFixture[str]) -> None:
