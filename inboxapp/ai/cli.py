@@ -172,7 +172,7 @@ def register(subparsers: Any) -> None:
     p = actions.add_parser(
         "replay",
         help="regenerate and judge drafts for answered inbound messages",
-        description="Exit 0: the gate passes (>= 85%% of evaluated pass, 0 critical); 1: it"
+        description="Exit 0: the gate passes (>= 85 percent of evaluated pass, 0 critical); 1: it"
         " does not; 2: usage error.",
     )
     p.add_argument("--client-id", type=workspace_id, metavar="ID", help="the workspace")
