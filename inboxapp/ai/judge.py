@@ -163,12 +163,14 @@ def _features(booking_link: str, text: str) -> dict[str, bool]:
 
 
 def _action(booking_link: str, body: str, real: str) -> float:
-    """The share of the real reply's calls to action (a question, a link) the draft has too."""
+    """The share of the real reply's calls to action (a question, a link) the draft has too;
+    at least 0.5 when the draft asks for a next step the other way."""
     want = [k for k, v in _features(booking_link, real).items() if v]
     if not want:
         return 1.0
     have = _features(booking_link, body)
-    return sum(have[k] for k in want) / len(want)
+    share = sum(have[k] for k in want) / len(want)
+    return max(share, 0.5) if any(have.values()) else share
 
 
 def _length(body: str, real: str) -> float:

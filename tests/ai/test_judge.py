@@ -61,6 +61,17 @@ def test_rubric_names_a_missing_booking_link_and_the_channel_limit() -> None:
     assert score < judging.rubric(req, draft[:120], REAL)[0]
 
 
+def test_a_different_call_to_action_earns_half_of_the_action_points() -> None:
+    req = request()
+    link_only = "Thanks Anna! Grab a slot here: https://cal.example/acme"
+    assert judging._action("", "Thanks Anna, does Tuesday work?", link_only) == 0.5
+    assert judging._action("", "Thanks Anna, noted.", link_only) == 0.0
+    assert judging._action("", "Thanks Anna: https://cal.example/acme", link_only) == 1.0
+    assert judging._action("", "Thanks Anna, noted.", "Thanks, noted.") == 1.0
+    _, reasons = judging.rubric(req, "Thanks Anna, does Tuesday work?", link_only)
+    assert "call to action: the real reply had a link, the draft not" in reasons
+
+
 def test_greeting_only_counts_when_the_real_reply_greets_by_name() -> None:
     req = request()
     plain_real = "Thanks, here is the link: https://cal.example/acme - does Tuesday work?"
