@@ -8,7 +8,16 @@ import uuid
 import pytest
 
 from inboxapp.ai import judge as judging
-from inboxapp.ai.provider import DraftRequest, LeadFacts, ProviderError, Turn, WorkspaceAI
+from inboxapp.ai.drafting import Outcome
+from inboxapp.ai.provider import (
+    DraftRequest,
+    DraftResult,
+    LeadFacts,
+    ProviderError,
+    Turn,
+    WorkspaceAI,
+)
+from inboxapp.ai.safety import Failure
 
 REAL = (
     "Hi Anna, thanks for getting back to me! Happy to walk you through how we book meetings"
@@ -178,3 +187,51 @@ def test_llm_judge_falls_back_to_the_rubric(answer: str | Exception) -> None:
     assert method == "rubric"
     assert score == judging.rubric(req, "Hi Anna, sure!", REAL)[0]
     assert reasons[0].startswith("llm judge failed")
+
+
+def outcome(body: str | None, *failures: Failure, error_code: str | None = None) -> Outcome:
+    result = DraftResult(body=body, provider="stub", model="stub-1") if body is not None else None
+    return Outcome(request(), uuid.uuid4(), result, list(failures), error_code)
+
+
+def test_a_critical_safety_failure_fails_the_case_as_critical() -> None:
+    verdict = judging.judge(
+        outcome(REAL, Failure("OPTED_OUT", "the lead asked not to be contacted")), REAL
+    )
+    assert (verdict.score, verdict.passed, verdict.critical, verdict.method) == (
+        0.0,
+        False,
+        True,
+        "safety",
+    )
+    assert verdict.reasons == ["safety: OPTED_OUT: the lead asked not to be contacted"]
+
+
+def test_judge_is_deterministic_and_the_threshold_decides() -> None:
+    draft = outcome("Hi Anna, happy to walk you through it. Does Tuesday work?")
+    first = judging.judge(draft, REAL, profile="lenient")
+    assert first == judging.judge(draft, REAL, profile="lenient")
+    assert not first.critical and first.method == "rubric"
+    assert judging.judge(draft, REAL, threshold=first.score).passed
+    assert not judging.judge(draft, REAL, threshold=first.score + 0.01).passed
+
+
+def test_a_non_critical_finding_costs_points_and_no_draft_scores_zero() -> None:
+    clean = judging.judge(outcome(REAL), REAL)
+    noted = judging.judge(outcome(REAL, Failure("STYLE", "too formal", critical=False)), REAL)
+    assert noted.score == clean.score - judging.NON_CRITICAL_PENALTY and not noted.critical
+    assert noted.reasons[-1] == "safety (not critical): STYLE: too formal"
+    empty = judging.judge(outcome(None, error_code="AI_TIMEOUT"), REAL)
+    assert (empty.score, empty.passed, empty.critical, empty.reasons) == (
+        0.0,
+        False,
+        False,
+        ["no draft (AI_TIMEOUT)"],
+    )
+
+
+def test_an_llm_judge_is_used_when_given() -> None:
+    verdict = judging.judge(
+        outcome("Hi Anna!"), REAL, llm=FakeLLM('{"score": 88, "reasons": ["good"]}')
+    )
+    assert (verdict.score, verdict.passed, verdict.method) == (88.0, True, "llm")
