@@ -16,12 +16,13 @@ export NPM_CONFIG_REGISTRY := https://registry.npmjs.org/
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help setup run dev test lint format typecheck build pytest chromium browser-deps clean seed-scale bench \
-	switch-stress release-check ai-replay
+	switch-stress release-check test-ai-drafts ai-replay
 
 help:
 	@echo "make run   - the app with demo data on http://127.0.0.1:3000 (embedded Postgres/Redis unless DATABASE_URL/REDIS_URL are set)"
 	@echo "make dev   - the same with hot reload"
 	@echo "make test  - every quality gate: lint, typecheck, build, tests"
+	@echo "make test-ai-drafts - the AI drafting and prompt-safety suite (part of make test)"
 	@echo "make switch-stress - 200 fast workspace switches in Chromium against URL=$(URL)"
 	@echo "make ai-replay CLIENT_ID=... ARGS=... - the AI replay gate (python -m inboxapp ai replay)"
 	@echo "make release-check - make test + switch stress on a fresh prod build + quick benchmarks"
@@ -67,6 +68,10 @@ pytest: setup chromium
 	$(BIN)/pytest
 
 test: lint typecheck build pytest
+
+# The drafting and prompt-safety suite (NTTAN gate 1; make test runs it too).
+test-ai-drafts: setup chromium
+	$(BIN)/pytest tests/ai tests/browser/test_ai_draft_ui.py
 
 # Testers: fast workspace switches against a running app (see README "Switch stress").
 URL ?= http://127.0.0.1:3000

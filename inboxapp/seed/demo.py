@@ -151,6 +151,7 @@ def seed_demo(seed: int = 42, leads_per_workspace: int = LEADS_PER_WORKSPACE) ->
             if ws.id in existing:
                 continue
             _create_workspace(conn, ws, user_ids, created)
+            _ai_settings(conn, ws)
             created["workspaces"] += 1
             plan = WorkspacePlan(
                 client_id=str(ws.id),
@@ -233,6 +234,23 @@ def _sandbox_providers(conn: psycopg.Connection[Any], ws: DemoWorkspace, root: s
         )
     for statement in _DEMO_THREADS:
         conn.execute(statement, {"c": ws.id})
+
+
+def _ai_settings(conn: psycopg.Connection[Any], ws: DemoWorkspace) -> None:
+    """AI drafting on the local provider, in review mode, with the facts the demo replies use
+    (the booking link the setters send)."""
+    conn.execute(
+        'INSERT INTO "AISettings" ("clientId", persona, signature, "offerFacts", "bookingLink")'
+        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        (
+            ws.id,
+            f"Alex, the account executive of {ws.name}: friendly, brief, never pushy.",
+            f"Alex\n{ws.name}",
+            "A 20-minute walkthrough shows how it fits the lead's team. A one-page overview and "
+            "customer stories are available.",
+            "https://cal.example.com/alex",
+        ),
+    )
 
 
 def _materialize(client_ids: list[uuid.UUID]) -> None:

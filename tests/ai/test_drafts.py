@@ -212,3 +212,35 @@ def test_the_api_regenerates_and_cancels_auto_send() -> None:
     assert conversation["draft"]["id"] == str(new["id"])
     assert conversation["draft"]["autoSendAction"] == "send_delayed"
     assert conversation["draft"]["sendAfter"] is not None
+
+
+def test_an_openai_compatible_workspace_drafts_through_its_server(fake_openai: Any) -> None:
+    """The pipeline on the OpenAI-compatible provider (a local fake speaking its HTTP API):
+    the draft is the model's, tokens are accounted, and a reply that leaks another lead's
+    address is stored blocked with nothing to send."""
+    from tests.ai.fake_openai import Reply
+
+    shop = Shop.create("OpenAI")
+    ai_settings.save(shop.ws.id, {"provider": "openai", "base_url": fake_openai.base_url,
+                                  "model": "llama-3-8b", "api_key": "sk-test-123"})  # fmt: skip
+    other = f.create_lead(shop.ws, firstName="Oliver", lastName="Quinn",
+                          email="oliver@quinnlabs.example")  # fmt: skip
+    fake_openai.queue(Reply("Hi Jane, thanks! Happy to share more."))
+    lead = reply(shop, 1, "Interesting, tell me more")
+    [draft] = drafts_of(lead["id"])
+    assert draft["status"] == "pending" and draft["body"] == "Hi Jane, thanks! Happy to share more."
+    assert draft["provider"] == "openai" and draft["model"] == "llama-3-8b"
+    [usage] = rows('SELECT * FROM "AIUsage" WHERE "clientId" = :c', c=shop.ws.id)
+    assert usage["requests"] == 1 and usage["promptTokens"] > 0
+    sent = fake_openai.completions()[-1]
+    assert sent.json["model"] == "llama-3-8b" and not sent.json.get("stream")
+    assert "Interesting, tell me more" in str(sent.json["messages"])
+    assert other.email not in str(sent.json["messages"])  # no other lead's data in the prompt
+
+    later = (datetime.now(UTC) + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    fake_openai.queue(Reply(f"Hi Jane, Oliver Quinn ({other.email}) loved it."))
+    lead = reply(shop, 2, "Interested! What did other customers say?", received=later)
+    blocked = drafts_of(lead["id"])[-1]
+    assert blocked["status"] == "blocked" and blocked["body"] == ""
+    assert {c["code"] for c in blocked["safety"]} == {"FOREIGN_EMAIL", "OTHER_LEAD"}
+    assert drafts_of(lead["id"])[0]["status"] == "superseded"  # the newer reply superseded it
