@@ -37,7 +37,7 @@ from inboxapp.db.engine import owner_session
 from inboxapp.inbox import actions
 from tests.factories import add_member, create_lead, create_user, create_workspace, open_session
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MARK = "@@record "
 
 
@@ -59,7 +59,7 @@ class Worker:
         spec = json.dumps({"clientId": str(client_id), "subs": subs})
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.test_realtime_workers", spec],
+            [sys.executable, "-m", "tests.realtime.test_realtime_workers", spec],
             cwd=ROOT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             stdout=subprocess.PIPE,
