@@ -73,6 +73,13 @@ def _user_by_email(s: Session, email: str) -> User | None:
     return s.exec(select(User).where(func.lower(User.email) == email)).first()
 
 
+def _existing_user(s: Session, email: str) -> User:
+    user = _user_by_email(s, email)
+    if user is None:
+        raise AdminError(f"no user with email {email}")
+    return user
+
+
 def _workspace(s: Session, workspace_id: uuid.UUID) -> Client:
     client = s.get(Client, workspace_id)
     if client is None:
@@ -168,9 +175,7 @@ def add_member(workspace_id: str | uuid.UUID, email: str, role: str) -> dict[str
     try:
         with owner_session() as s:
             client = _workspace(s, client_id)
-            user = _user_by_email(s, address)
-            if user is None:
-                raise AdminError(f"no user with email {address}")
+            user = _existing_user(s, address)
             exists = s.exec(
                 select(ClientMember).where(
                     ClientMember.clientId == client.id,
@@ -197,9 +202,7 @@ def set_user_disabled(email: str, disabled: bool) -> dict[str, Any]:
 
     address = normalize_email(email)
     with owner_session() as s:
-        user = _user_by_email(s, address)
-        if user is None:
-            raise AdminError(f"no user with email {address}")
+        user = _existing_user(s, address)
         user_id = user.id
         if not disabled and user.disabledAt is not None:
             user.disabledAt = None
@@ -215,9 +218,7 @@ def remove_member(workspace_id: str | uuid.UUID, email: str) -> dict[str, Any]:
     address = normalize_email(email)
     with owner_session() as s:
         client = _workspace(s, client_id)
-        user = _user_by_email(s, address)
-        if user is None:
-            raise AdminError(f"no user with email {address}")
+        user = _existing_user(s, address)
         removed = s.execute(
             sa.text(
                 'DELETE FROM "ClientMember" WHERE "clientId" = :c AND "userId" = :u RETURNING 1'

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 import uuid
+from collections.abc import Callable
 
 
 def workspace_id(value: str) -> uuid.UUID:
@@ -33,3 +34,32 @@ def positive_float(value: str) -> float:
     if not (math.isfinite(number) and number > 0):
         raise argparse.ArgumentTypeError(f"must be a positive number: {value!r}")
     return number
+
+
+def add_actions(
+    subparsers: argparse._SubParsersAction, name: str, help: str
+) -> argparse._SubParsersAction:
+    """Command ``name`` with its own required sub-commands (read back as ``args.action``)."""
+    parser = subparsers.add_parser(name, help=help)
+    return parser.add_subparsers(dest="action", required=True, parser_class=type(parser))
+
+
+def add_targets(parser: argparse.ArgumentParser, *, dirty: bool = False) -> None:
+    """``--client-id ID | --all`` (with ``dirty``, also ``--dirty``, the default) and ``--json``."""
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--client-id", type=workspace_id, metavar="ID", help="one workspace")
+    which.add_argument("--all", action="store_true", help="every workspace")
+    if dirty:
+        which.add_argument("--dirty", action="store_true", help="dirty workspaces (default)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def targets(
+    args: argparse.Namespace,
+    every: Callable[[], list[uuid.UUID]],
+    dirty: Callable[[], list[uuid.UUID]],
+) -> list[uuid.UUID]:
+    """The workspaces :func:`add_targets` chose: one, ``every()`` or (by default) ``dirty()``."""
+    if args.client_id:
+        return [args.client_id]
+    return every() if args.all else dirty()

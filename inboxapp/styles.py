@@ -39,6 +39,13 @@ ACCENT_TEXT = "var(--accent-11)"
 SHADOW = "0 1px 2px rgba(16, 24, 40, 0.04), 0 1px 3px rgba(16, 24, 40, 0.06)"
 FOCUS_RING = "0 0 0 2px var(--accent-8)"
 
+ONE_LINE: dict[str, Any] = {
+    "white_space": "nowrap",
+    "overflow": "hidden",
+    "text_overflow": "ellipsis",
+}
+"""Text kept on one line, cut with an ellipsis where it does not fit."""
+
 theme = rx.theme(
     appearance="light",
     accent_color=ACCENT,

@@ -1,6 +1,6 @@
 """Test-only job tasks, registered on the job App when ``INBOXAPP_TEST_TASKS=1``.
 
-Workers started by ``tests/test_jobs.py`` import this module; so does the test process. Every
+Workers started by ``tests/jobs/test_jobs.py`` import this module; so does the test process. Every
 task records its attempts (with the worker's pid) in ``jobs_test.attempts`` and its effect,
 idempotently, in ``jobs_test.effects`` (primary key ``key``): "exactly once in effect" is one
 effect row however many attempts ran. Importing this module also wraps the real recompute body

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -20,3 +23,11 @@ def bearer_for(client: TestClient, user: Any, password: str = PASSWORD) -> dict[
     resp = client.post("/api/auth/token", json={"email": user.email, "password": password})
     assert resp.status_code == 200, resp.text
     return {"Authorization": f"Bearer {resp.json()['access_token']}"}
+
+
+async def until(condition: Callable[[], Any], what: str, timeout: float = 15.0) -> None:
+    """Yield to the event loop until ``condition()`` holds (a condition, never a window)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        await asyncio.sleep(0.01)

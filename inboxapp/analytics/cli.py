@@ -26,7 +26,7 @@ from inboxapp.analytics.rollup import (
     rollup_workspace,
     verify_workspace,
 )
-from inboxapp.cli_args import workspace_id
+from inboxapp.cli_args import add_actions, add_targets, targets, workspace_id
 
 
 def _report(results: list[RollupResult], as_json: bool, verb: str) -> None:
@@ -57,13 +57,8 @@ def _report(results: list[RollupResult], as_json: bool, verb: str) -> None:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    if args.client_id:
-        targets = [args.client_id]
-    elif args.all:
-        targets = all_workspaces()
-    else:
-        targets = dirty_workspaces()
-    _report([rebuild_workspace(cid) for cid in targets], args.json, "rebuilt")
+    chosen = targets(args, all_workspaces, dirty_workspaces)
+    _report([rebuild_workspace(cid) for cid in chosen], args.json, "rebuilt")
     return 0
 
 
@@ -90,13 +85,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    analytics = subparsers.add_parser("analytics", help="analytics rollups")
-    actions = analytics.add_subparsers(dest="action", required=True, parser_class=type(analytics))
+    actions = add_actions(subparsers, "analytics", "analytics rollups")
     rebuild = actions.add_parser("rebuild", help="recompute rollups for every day")
-    which = rebuild.add_mutually_exclusive_group()
-    which.add_argument("--client-id", type=workspace_id, metavar="ID", help="one workspace")
-    which.add_argument("--all", action="store_true", help="every workspace")
-    rebuild.add_argument("--json", action="store_true", help="print JSON")
+    add_targets(rebuild)
     rebuild.set_defaults(func=cmd_rebuild)
     rollup = actions.add_parser("rollup", help="recompute only dirty days")
     rollup.add_argument("--client-id", type=workspace_id, metavar="ID", help="one workspace")

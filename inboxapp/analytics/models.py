@@ -24,6 +24,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 from sqlmodel import Field, SQLModel
 
+from inboxapp.db.columns import dirty_at, dirty_seq
+
 NO_KEY = uuid.UUID(int=0)
 """``campaignKey`` of leads without a campaign, ``setterKey`` of unassigned leads."""
 
@@ -134,16 +136,8 @@ class AnalyticsDirtyDay(SQLModel, table=True):
 
     clientId: uuid.UUID = _client_key()
     day: date = Field(sa_column=_key(sa.Date))
-    dirtyAt: datetime | None = Field(
-        default=None,
-        sa_column=sa.Column(
-            sa.DateTime(timezone=True), nullable=False, server_default=sa.text("clock_timestamp()")
-        ),
-    )
-    dirtySeq: int | None = Field(
-        default=None,
-        sa_column=sa.Column(sa.BigInteger, nullable=False, server_default=DIRTY_SEQ.next_value()),
-    )
+    dirtyAt: datetime | None = dirty_at()
+    dirtySeq: int | None = dirty_seq(DIRTY_SEQ)
 
 
 DAILY: sa.Table = AnalyticsDaily.__table__  # type: ignore[attr-defined]

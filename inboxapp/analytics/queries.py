@@ -38,7 +38,14 @@ from inboxapp.domain.categories import L
 from inboxapp.domain.roles import Role
 from inboxapp.domain.vocabulary import LEAD_STATUSES, SENTIMENT_TAGS
 from inboxapp.errors import BadRequest
-from inboxapp.inbox.params import BAD_CURSOR, aware_datetime, decode_cursor, parse_uuid
+from inboxapp.inbox.params import (
+    BAD_CURSOR,
+    aware_datetime,
+    csv_values,
+    decode_cursor,
+    parse_limit,
+    parse_uuid,
+)
 
 PARTS = ("core", "breakdowns", "all")
 CAMPAIGN: sa.Table = Campaign.__table__  # type: ignore[attr-defined]
@@ -168,18 +175,17 @@ def _weeks(window: Window) -> list[date]:
 def overview_breakdowns(session: Session, access: Access, window: Window) -> dict[str, Any]:
     lead_where = _where(LEAD_DAILY, access, window)
     leads = sa.func.sum(LEAD_DAILY.c.leads)
-    by_sentiment = session.execute(
-        sa.select(LEAD_DAILY.c.sentimentTag, leads.label("n"))
-        .where(*lead_where)
-        .group_by(LEAD_DAILY.c.sentimentTag)
-        .order_by(sa.desc("n"), LEAD_DAILY.c.sentimentTag)
-    ).all()
-    by_status = session.execute(
-        sa.select(LEAD_DAILY.c.status, leads.label("n"))
-        .where(*lead_where)
-        .group_by(LEAD_DAILY.c.status)
-        .order_by(sa.desc("n"), LEAD_DAILY.c.status)
-    ).all()
+
+    def leads_by(column: Any) -> Sequence[sa.Row[Any]]:
+        return session.execute(
+            sa.select(column, leads.label("n"))
+            .where(*lead_where)
+            .group_by(column)
+            .order_by(sa.desc("n"), column)
+        ).all()
+
+    by_sentiment = leads_by(LEAD_DAILY.c.sentimentTag)
+    by_status = leads_by(LEAD_DAILY.c.status)
     week = sa.cast(sa.func.date_trunc("week", DAILY.c.day), sa.Date).label("week")
     weekly = {
         r.week: r
@@ -471,13 +477,6 @@ class CrmParams:
         }
 
 
-def _csv(value: str | Sequence[str] | None) -> tuple[str, ...]:
-    if not value:
-        return ()
-    raw = value.split(",") if isinstance(value, str) else list(value)
-    return tuple(sorted({v.strip() for v in raw if v.strip()}))
-
-
 def parse_crm_params(
     *,
     window: WindowSpec | None = None,
@@ -494,18 +493,11 @@ def parse_crm_params(
     if order.lstrip("-") not in SORTS:
         allowed = ", ".join(f"[-]{s}" for s in SORTS)
         raise BadRequest("INVALID_SORT", f"sort must be one of: {allowed}")
-    size = DEFAULT_LIMIT
-    if limit not in (None, ""):
-        try:
-            size = int(str(limit))
-        except ValueError:
-            raise BadRequest("INVALID_LIMIT", "limit must be a whole number") from None
-        if not 1 <= size <= MAX_LIMIT:
-            raise BadRequest("INVALID_LIMIT", f"limit must be between 1 and {MAX_LIMIT}")
-    statuses = _csv(status)
+    size = parse_limit(limit, DEFAULT_LIMIT, MAX_LIMIT)
+    statuses = csv_values(status)
     if unknown := [s for s in statuses if s not in LEAD_STATUSES]:
         raise BadRequest("INVALID_STATUS", f"unknown status {unknown[0]!r}")
-    tags = _csv(sentiment)
+    tags = csv_values(sentiment)
     if unknown := [t for t in tags if t not in SENTIMENT_TAGS]:
         raise BadRequest("INVALID_SENTIMENT", f"unknown sentiment tag {unknown[0]!r}")
     who: uuid.UUID | str | None = None

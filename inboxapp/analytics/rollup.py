@@ -37,7 +37,8 @@ import itertools
 import re
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -468,6 +469,24 @@ def _exists(session: Session, client_id: uuid.UUID) -> bool:
     return row.first() is not None
 
 
+@contextmanager
+def _locked(client_id: uuid.UUID) -> Iterator[Session | None]:
+    """An owner session holding the workspace's rollup lock; ``None`` when the workspace is gone."""
+    with owner_session() as s:
+        _lock(s, client_id)
+        yield s if _exists(s, client_id) else None
+
+
+def _marks(
+    session: Session, client_id: uuid.UUID, day: date | None = None
+) -> list[tuple[date, int]]:
+    """The workspace's dirty marks ``(day, dirtySeq)`` (only ``day``'s when given)."""
+    stmt = sa.select(DIRTY.c.day, DIRTY.c.dirtySeq).where(DIRTY.c.clientId == client_id)
+    if day is not None:
+        stmt = stmt.where(DIRTY.c.day == day)
+    return [(r.day, int(r.dirtySeq)) for r in session.execute(stmt)]
+
+
 def rollup_workspace(client_id: uuid.UUID | str, day: date | None = None) -> RollupResult:
     """The job body: recompute the workspace's dirty days (or just ``day``), clear their marks.
 
@@ -476,14 +495,10 @@ def rollup_workspace(client_id: uuid.UUID | str, day: date | None = None) -> Rol
     """
     cid = uuid.UUID(str(client_id))
     started = time.perf_counter()
-    with owner_session() as s:
-        _lock(s, cid)
-        if not _exists(s, cid):
+    with _locked(cid) as s:
+        if s is None:
             return RollupResult(cid, False, 0, 0, 0, 0.0)
-        stmt = sa.select(DIRTY.c.day, DIRTY.c.dirtySeq).where(DIRTY.c.clientId == cid)
-        if day is not None:
-            stmt = stmt.where(DIRTY.c.day == day)
-        marks = [(r.day, int(r.dirtySeq)) for r in s.execute(stmt)]
+        marks = _marks(s, cid, day)
         days = sorted({d for d, _ in marks} | ({day} if day else set()))
         full = day is None and len(days) > FULL_REBUILD_DAYS
         tz = workspace_timezone(s, cid)
@@ -508,16 +523,10 @@ def rebuild_workspace(client_id: uuid.UUID | str) -> RollupResult:
     """Recompute every day of the workspace from scratch; clears the marks read before."""
     cid = uuid.UUID(str(client_id))
     started = time.perf_counter()
-    with owner_session() as s:
-        _lock(s, cid)
-        if not _exists(s, cid):
+    with _locked(cid) as s:
+        if s is None:
             return RollupResult(cid, True, 0, 0, 0, 0.0)
-        marks = [
-            (r.day, int(r.dirtySeq))
-            for r in s.execute(
-                sa.select(DIRTY.c.day, DIRTY.c.dirtySeq).where(DIRTY.c.clientId == cid)
-            )
-        ]
+        marks = _marks(s, cid)
         tz = workspace_timezone(s, cid)
         rows = _recompute(s, cid, tz, None)
         cleared = _clear(s, cid, marks)

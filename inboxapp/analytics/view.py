@@ -312,33 +312,24 @@ def campaigns_view(data: Mapping[str, Any]) -> dict[str, Any]:
     return {"campaign_rows": rows, "campaign_chart": chart}
 
 
+SETTER_COUNTS = ("assigned", "responded", "positive", "requested", "booked")
+"""A setter row's counts; every one but ``assigned`` also has a rate (``<count>Rate``)."""
+
+
 def setters_view(data: Mapping[str, Any]) -> dict[str, Any]:
     items = list(data.get("setters") or [])
+    rates = SETTER_COUNTS[1:]
     rows = [
         {
             "id": _s(s.get("setterId")),
             "name": _s(s.get("name")) or "Unknown",
-            "assigned": count_label(s.get("assigned")),
-            "responded": count_label(s.get("responded")),
-            "responded_rate": pct_label(s.get("respondedRate")),
-            "positive": count_label(s.get("positive")),
-            "positive_rate": pct_label(s.get("positiveRate")),
-            "requested": count_label(s.get("requested")),
-            "requested_rate": pct_label(s.get("requestedRate")),
-            "booked": count_label(s.get("booked")),
-            "booked_rate": pct_label(s.get("bookedRate")),
+            **{key: count_label(s.get(key)) for key in SETTER_COUNTS},
+            **{f"{key}_rate": pct_label(s.get(f"{key}Rate")) for key in rates},
         }
         for s in items
     ]
     chart = [
-        {
-            "name": _s(s.get("name")) or "Unknown",
-            "assigned": as_int(s.get("assigned")),
-            "responded": as_int(s.get("responded")),
-            "positive": as_int(s.get("positive")),
-            "requested": as_int(s.get("requested")),
-            "booked": as_int(s.get("booked")),
-        }
+        {"name": _s(s.get("name")) or "Unknown", **{k: as_int(s.get(k)) for k in SETTER_COUNTS}}
         for s in items
     ]
     return {"setter_rows": rows, "setter_chart": chart}

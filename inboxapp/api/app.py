@@ -3,7 +3,7 @@
 Every error is JSON ``{"error", "message"}`` (:mod:`.errors`); every request gets a request id,
 log context and one access-log line (:mod:`.middleware`). The OpenAPI document is served at
 ``/api/openapi.json`` (FastAPI's /docs page needs a CDN, so it is off); it is the contract
-(:mod:`.contract`), checked by ``tests/test_openapi_contract.py``.
+(:mod:`.contract`), checked by ``tests/api/test_openapi_contract.py``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The README configuration table and ``.env.example``, rendered from the settings classes.
 
-``python -m inboxapp.config --write`` rewrites both; ``tests/test_config.py`` fails while either
-disagrees with the classes.
+``python -m inboxapp.config --write`` rewrites both; ``tests/config/test_config.py`` fails while
+either disagrees with the classes.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from inboxapp.cli_args import workspace_id
+from inboxapp.cli_args import add_actions, add_targets, targets, workspace_id
 from inboxapp.counts.recompute import (
     all_workspaces,
     dirty_workspaces,
@@ -16,13 +16,7 @@ from inboxapp.counts.recompute import (
 
 
 def cmd_recompute(args: argparse.Namespace) -> int:
-    if args.client_id:
-        targets = [args.client_id]
-    elif args.all:
-        targets = all_workspaces()
-    else:
-        targets = dirty_workspaces()
-    results = [recompute_workspace(cid) for cid in targets]
+    results = [recompute_workspace(cid) for cid in targets(args, all_workspaces, dirty_workspaces)]
     if args.json:
         print(
             json.dumps(
@@ -49,14 +43,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    counts = subparsers.add_parser("counts", help="materialized inbox counts")
-    actions = counts.add_subparsers(dest="action", required=True, parser_class=type(counts))
+    actions = add_actions(subparsers, "counts", "materialized inbox counts")
     recompute = actions.add_parser("recompute", help="recompute materialized counts now")
-    which = recompute.add_mutually_exclusive_group()
-    which.add_argument("--client-id", type=workspace_id, metavar="ID", help="one workspace")
-    which.add_argument("--all", action="store_true", help="every workspace")
-    which.add_argument("--dirty", action="store_true", help="dirty workspaces (default)")
-    recompute.add_argument("--json", action="store_true", help="print JSON")
+    add_targets(recompute, dirty=True)
     recompute.set_defaults(func=cmd_recompute)
     verify = actions.add_parser("verify", help="compare materialized with live (exit 1 if not)")
     verify.add_argument("--client-id", type=workspace_id, metavar="ID", required=True)

@@ -41,3 +41,31 @@ def timestamp(*, nullable: bool = True, server_now: bool = False) -> Any:
             server_default=NOW if server_now else None,
         ),
     )
+
+
+def lead_fk(table: str) -> sa.ForeignKeyConstraint:
+    """``(leadId, clientId)`` -> the lead in the same workspace (never another tenant's lead)."""
+    return sa.ForeignKeyConstraint(
+        ["leadId", "clientId"],
+        ["Lead.id", "Lead.clientId"],
+        name=f"{table}_lead_client_fkey",
+        ondelete="CASCADE",
+    )
+
+
+def dirty_at() -> Any:
+    """When a dirty mark was (last) set: the statement's own clock, not the transaction's."""
+    return Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.DateTime(timezone=True), nullable=False, server_default=sa.text("clock_timestamp()")
+        ),
+    )
+
+
+def dirty_seq(sequence: sa.Sequence) -> Any:
+    """A dirty mark's number from ``sequence``: a mark cleared only if unchanged since read."""
+    return Field(
+        default=None,
+        sa_column=sa.Column(sa.BigInteger, nullable=False, server_default=sequence.next_value()),
+    )

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlmodel import Field, SQLModel
 
-from inboxapp.db.columns import NOW
+from inboxapp.db.columns import NOW, dirty_at, dirty_seq, lead_fk
 from inboxapp.db.columns import fk as _fk
 from inboxapp.db.columns import timestamp as _ts
 from inboxapp.db.columns import uuid_pk as _uuid_pk
@@ -208,12 +208,7 @@ class Lead(SQLModel, table=True):
 class Message(SQLModel, table=True):
     __tablename__ = "Message"
     __table_args__ = (
-        sa.ForeignKeyConstraint(
-            ["leadId", "clientId"],
-            ["Lead.id", "Lead.clientId"],
-            name="Message_lead_client_fkey",
-            ondelete="CASCADE",
-        ),
+        lead_fk("Message"),
         sa.Index("Message_lead_sent_idx", "leadId", "sentAt"),
         sa.Index("Message_client_sent_idx", "clientId", "sentAt"),
         sa.Index(
@@ -288,12 +283,7 @@ class Message(SQLModel, table=True):
 class AIDraft(SQLModel, table=True):
     __tablename__ = "AIDraft"
     __table_args__ = (
-        sa.ForeignKeyConstraint(
-            ["leadId", "clientId"],
-            ["Lead.id", "Lead.clientId"],
-            name="AIDraft_lead_client_fkey",
-            ondelete="CASCADE",
-        ),
+        lead_fk("AIDraft"),
         sa.Index("AIDraft_lead_idx", "leadId"),
         sa.Index(
             "AIDraft_client_review_idx",
@@ -393,13 +383,5 @@ class InboxCountsDirty(SQLModel, table=True):
             primary_key=True,
         )
     )
-    dirtyAt: datetime | None = Field(
-        default=None,
-        sa_column=sa.Column(
-            sa.DateTime(timezone=True), nullable=False, server_default=sa.text("clock_timestamp()")
-        ),
-    )
-    dirtySeq: int | None = Field(
-        default=None,
-        sa_column=sa.Column(sa.BigInteger, nullable=False, server_default=DIRTY_SEQ.next_value()),
-    )
+    dirtyAt: datetime | None = dirty_at()
+    dirtySeq: int | None = dirty_seq(DIRTY_SEQ)

@@ -3,7 +3,7 @@
 A user's *effective* role in a workspace is the highest of their roles there; owning the
 workspace (``Client.ownerUserId``) is the role ``OWNER``. Ranks: OWNER = ADMIN (4) >
 INBOX_MANAGER (3) > SETTER (1) > CLIENT_PORTAL (0). The SQL helper ``app.role_rank`` holds the
-same ranks (tests/test_domain.py compares them).
+same ranks (tests/domain/test_domain.py compares them).
 """
 
 from __future__ import annotations

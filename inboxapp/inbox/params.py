@@ -116,6 +116,27 @@ def parse_uuid(value: str | uuid.UUID | None, name: str) -> uuid.UUID:
     return uuid.UUID(value)
 
 
+def parse_limit(limit: str | int | None, default: int, maximum: int) -> int:
+    """A page size from 1 to ``maximum`` (``default`` when absent), else 400 ``INVALID_LIMIT``."""
+    if limit in (None, ""):
+        return default
+    try:
+        size = int(str(limit))
+    except ValueError:
+        raise BadRequest("INVALID_LIMIT", "limit must be a whole number") from None
+    if not 1 <= size <= maximum:
+        raise BadRequest("INVALID_LIMIT", f"limit must be between 1 and {maximum}")
+    return size
+
+
+def csv_values(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Comma-separated (or listed) values, stripped, without blanks and repeats, sorted."""
+    if not value:
+        return ()
+    raw = value.split(",") if isinstance(value, str) else list(value)
+    return tuple(sorted({v.strip() for v in raw if v.strip()}))
+
+
 def parse_list_params(
     *,
     filter: str | None = None,
@@ -137,14 +158,7 @@ def parse_list_params(
     if name not in BY_FILTER:
         allowed = ", ".join(sorted(BY_FILTER))
         raise BadRequest("INVALID_FILTER", f"unknown filter {name!r}; use one of: {allowed}")
-    size = DEFAULT_LIMIT
-    if limit not in (None, ""):
-        try:
-            size = int(str(limit))
-        except ValueError:
-            raise BadRequest("INVALID_LIMIT", "limit must be a whole number") from None
-        if not 1 <= size <= MAX_LIMIT:
-            raise BadRequest("INVALID_LIMIT", f"limit must be between 1 and {MAX_LIMIT}")
+    size = parse_limit(limit, DEFAULT_LIMIT, MAX_LIMIT)
     text = (q or "").strip()
     if text and len(text) < MIN_QUERY_CHARS:
         raise BadRequest("QUERY_TOO_SHORT", f"search needs at least {MIN_QUERY_CHARS} characters")
@@ -152,13 +166,9 @@ def parse_list_params(
         raise BadRequest("QUERY_TOO_LONG", f"search is limited to {MAX_QUERY_CHARS} characters")
     if channel and channel not in CHANNELS:
         raise BadRequest("INVALID_CHANNEL", f"channel must be one of: {', '.join(CHANNELS)}")
-    tags: tuple[str, ...] = ()
-    if sentiment:
-        raw = sentiment.split(",") if isinstance(sentiment, str) else list(sentiment)
-        tags = tuple(sorted({t.strip() for t in raw if t.strip()}))
-        unknown = [t for t in tags if t not in SENTIMENT_TAGS]
-        if unknown:
-            raise BadRequest("INVALID_SENTIMENT", f"unknown sentiment tag {unknown[0]!r}")
+    tags = csv_values(sentiment)
+    if unknown := [t for t in tags if t not in SENTIMENT_TAGS]:
+        raise BadRequest("INVALID_SENTIMENT", f"unknown sentiment tag {unknown[0]!r}")
     if score and score not in SCORES:
         raise BadRequest("INVALID_SCORE", f"score must be one of: {', '.join(SCORES)}")
     return ListParams(

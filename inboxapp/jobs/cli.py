@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from inboxapp.cli_args import positive_int, workspace_id
+from inboxapp.cli_args import add_actions, positive_int, workspace_id
 
 QUEUES_HELP = "only these queues (counts, analytics, maintenance, ...); default: all"
 
@@ -111,8 +111,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     worker.add_argument("--name", help="worker name in logs (default host:pid)")
     worker.set_defaults(func=cmd_worker)
 
-    jobs = subparsers.add_parser("jobs", help="inspect and operate background jobs")
-    actions = jobs.add_subparsers(dest="action", required=True, parser_class=type(jobs))
+    actions = add_actions(subparsers, "jobs", "inspect and operate background jobs")
     status = actions.add_parser("status", help="queue depth and dead-lettered jobs")
     status.add_argument("--client-id", type=workspace_id, metavar="ID", help="one workspace")
     status.add_argument("--limit", type=positive_int, default=50, help="dead jobs shown (50)")

@@ -17,7 +17,7 @@ from inboxapp.components.analytics.controls import (
 )
 from inboxapp.components.analytics.overview import overview_view
 from inboxapp.components.analytics.tabs import campaigns_view, crm_view, setters_view, timing_view
-from inboxapp.components.shared.feedback import error_callout, page_spinner
+from inboxapp.components.shared.feedback import error_callout, page_spinner, status_note
 from inboxapp.components.shared.template import template
 from inboxapp.components.shared.testids import testid
 from inboxapp.components.shared.workspace_gate import workspace_gate
@@ -113,16 +113,7 @@ def notices() -> rx.Component:
                 width="100%",
             ),
         ),
-        rx.cond(
-            AnalyticsState.freshness != "",
-            rx.hstack(
-                rx.icon("clock", size=14, color="var(--amber-11)"),
-                rx.text(AnalyticsState.freshness, size="1", color="var(--amber-11)"),
-                align="center",
-                spacing="2",
-                custom_attrs=testid("analytics-freshness"),
-            ),
-        ),
+        status_note(AnalyticsState.freshness, "clock", "amber", "analytics-freshness"),
     )
 
 

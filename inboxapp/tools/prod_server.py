@@ -73,23 +73,22 @@ class ProdServer:
         self.env.update(env or {})
         self.worker: subprocess.Popen[bytes] | None = None
         if worker:
-            with (worker_log or Path(os.devnull)).open("wb") as out:
-                self.worker = subprocess.Popen(
-                    [sys.executable, "-m", "inboxapp", "worker"],
-                    cwd=PROJECT_ROOT,
-                    env=self.env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
+            self.worker = self._spawn(
+                [sys.executable, "-m", "inboxapp", "worker"], worker_log or Path(os.devnull)
+            )
         reflex = Path(sys.executable).parent / "reflex"
-        with log_path.open("wb") as log:
-            self.proc = subprocess.Popen(  # noqa: S603
-                [str(reflex), "run", "--env", "prod", "--loglevel", loglevel],
+        self.proc = self._spawn(
+            [str(reflex), "run", "--env", "prod", "--loglevel", loglevel], log_path
+        )
+
+    def _spawn(self, command: list[str], log: Path) -> subprocess.Popen[bytes]:
+        """``command`` in its own process group, in the project, output into ``log``."""
+        with log.open("wb") as out:
+            return subprocess.Popen(  # noqa: S603
+                command,
                 cwd=PROJECT_ROOT,
                 env=self.env,
-                stdout=log,
+                stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,10 +23,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from inboxapp.analytics import rollup
-from inboxapp.flags import ANALYTICS_READ_API, override_key
+from inboxapp.flags import ANALYTICS_READ_API
 from inboxapp.state.browser import STORAGE_KEY
 from tests import factories
-from tests.browser.support import sign_in
+from tests.browser.support import flag_off, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -465,15 +464,8 @@ def test_a_setter_sees_only_their_leads(page: Page) -> None:
 @pytest.fixture
 def analytics_api_off() -> Iterator[None]:
     """Switch the analytics read API off through its Redis override (read per request)."""
-    import redis
-
-    client = redis.Redis.from_url(os.environ["REDIS_URL"])
-    client.set(override_key(ANALYTICS_READ_API), "off", ex=120)
-    time.sleep(1.2)  # let the server's 1 s flag cache expire
-    try:
+    with flag_off(ANALYTICS_READ_API):
         yield
-    finally:
-        client.delete(override_key(ANALYTICS_READ_API))
 
 
 def test_analytics_work_on_the_legacy_path_when_the_read_api_is_off(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,10 +20,10 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from inboxapp.db.engine import owner_session
-from inboxapp.flags import INBOX_READ_API, override_key
+from inboxapp.flags import INBOX_READ_API
 from inboxapp.inbox.rollups import RECOMPUTE_LEAD_ROLLUPS
 from tests import factories
-from tests.browser.support import sign_in
+from tests.browser.support import flag_off, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -390,15 +389,8 @@ def read_api_off() -> Iterator[None]:
 
     The override is global to the Redis database: keep the window short.
     """
-    import redis
-
-    client = redis.Redis.from_url(os.environ["REDIS_URL"])
-    client.set(override_key(INBOX_READ_API), "off", ex=120)
-    time.sleep(1.2)  # let the server's 1 s flag cache expire
-    try:
+    with flag_off(INBOX_READ_API):
         yield
-    finally:
-        client.delete(override_key(INBOX_READ_API))
 
 
 def test_inbox_works_on_the_legacy_path_when_the_read_api_is_off(

@@ -14,6 +14,7 @@ import reflex as rx
 from inboxapp import styles
 from inboxapp.analytics.view import TABS, WINDOWS
 from inboxapp.analytics.windows import CUSTOM
+from inboxapp.components.shared.feedback import status_note
 from inboxapp.components.shared.testids import testid
 from inboxapp.state.analytics import AnalyticsState
 
@@ -131,16 +132,13 @@ def custom_range_form() -> rx.Component:
                 spacing="3",
                 wrap="wrap",
             ),
-            rx.cond(
-                AnalyticsState.window_error != "",
-                rx.hstack(
-                    rx.icon("circle_alert", size=14, color="var(--red-11)"),
-                    rx.text(AnalyticsState.window_error, size="2", color="var(--red-11)"),
-                    align="center",
-                    spacing="2",
-                    role="alert",
-                    custom_attrs=testid("window-error"),
-                ),
+            status_note(
+                AnalyticsState.window_error,
+                "circle_alert",
+                "red",
+                "window-error",
+                size="2",
+                role="alert",
             ),
             rx.text(
                 "Dates are in the workspace's time zone; a range covers at most 180 days.",

@@ -15,28 +15,16 @@ from inboxapp.components.inbox.conversation_list import conversation_list
 from inboxapp.components.inbox.filters import inbox_filters
 from inboxapp.components.inbox.styles import PANES_HEIGHT, PANES_MIN_HEIGHT, inbox_card_style
 from inboxapp.components.inbox.tabs import inbox_tabs
+from inboxapp.components.shared.feedback import status_note
 from inboxapp.components.shared.testids import testid
 from inboxapp.state.inbox import InboxState
 
 
 def counts_error() -> rx.Component:
-    return rx.cond(
-        InboxState.counts_error != "",
-        rx.hstack(
-            rx.icon("triangle_alert", size=14, color="var(--amber-11)"),
-            rx.text(InboxState.counts_error, size="1", color="var(--amber-11)"),
-            rx.button(
-                "Retry",
-                on_click=InboxState.retry,
-                variant="ghost",
-                size="1",
-                color_scheme="amber",
-            ),
-            align="center",
-            spacing="2",
-            custom_attrs=testid("counts-error"),
-        ),
+    retry = rx.button(
+        "Retry", on_click=InboxState.retry, variant="ghost", size="1", color_scheme="amber"
     )
+    return status_note(InboxState.counts_error, "triangle_alert", "amber", "counts-error", retry)
 
 
 def inbox_view() -> rx.Component:

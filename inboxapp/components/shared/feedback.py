@@ -50,6 +50,27 @@ def error_callout(message: Any, test_id: str) -> rx.Component:
     )
 
 
+def status_note(
+    message: Any, icon: str, color: str, test_id: str, *extra: rx.Component, **props: Any
+) -> rx.Component:
+    """``message`` after an icon, both in Radix colour ``color``, shown while it is not empty;
+    ``extra`` (e.g. a Retry button) follows on the same line. ``props``: e.g. ``size``, ``role``.
+    """
+    size = props.pop("size", "1")
+    return rx.cond(
+        message != "",
+        rx.hstack(
+            rx.icon(icon, size=14, color=f"var(--{color}-11)"),
+            rx.text(message, size=size, color=f"var(--{color}-11)"),
+            *extra,
+            align="center",
+            spacing="2",
+            custom_attrs=testid(test_id),
+            **props,
+        ),
+    )
+
+
 def notice_callout(message: Any, on_dismiss: Any, test_id: str) -> rx.Component:
     """An informational notice the user can dismiss."""
     return rx.callout.root(

@@ -33,8 +33,8 @@ from fastapi.testclient import TestClient
 from inboxapp.config import PROJECT_ROOT
 from inboxapp.errors import AppError, Forbidden
 from tests import factories
+from tests.cache.test_cache import RedisProcess
 from tests.conftest import reset_app_caches
-from tests.test_cache import RedisProcess
 
 WORKER_ENV = {
     "INBOXAPP_TEST_TASKS": "1",

@@ -17,8 +17,8 @@ from inboxapp.config import get_settings
 from inboxapp.flags import clear_override_cache, override_key
 from inboxapp.inbox import actions
 from tests import factories as f
+from tests.cache.test_cache import RedisProcess
 from tests.support import bearer_for
-from tests.test_cache import RedisProcess
 
 COUNTS = "/api/inbox/counts"
 LIST = "/api/inbox/conversations"

@@ -45,6 +45,7 @@ from tests.factories import (
     create_workspace,
     open_session,
 )
+from tests.support import until
 
 # -- helpers -----------------------------------------------------------------------------------
 
@@ -232,10 +233,11 @@ def test_workspace_isolation_and_clean_unsubscribe() -> None:
             assert nothing_pending(sub_b)
 
             # A busy reader loses nothing: two batches coalesce into one read.
+            # Each batch is waited for by its lead id in the subscription's unread set.
             lead_a2 = await write(create_lead, ws_a)
-            await asyncio.sleep(0.3)
+            await until(lambda: lead_a2.id in sub_a._ids, "the first batch")
             await write(update_lead, lead_a.id, status="new")
-            await asyncio.sleep(0.3)
+            await until(lambda: lead_a.id in sub_a._ids, "the second batch")
             event = await next_event(sub_a)
             assert set(event.lead_ids) == {lead_a.id, lead_a2.id}
             assert event.op == "INSERT" and event.version == hub.version(ws_a.id)

@@ -16,11 +16,11 @@ from fastapi.testclient import TestClient
 from inboxapp.inbox import actions
 from inboxapp.pipeline.providers import Provider
 from tests import inbound_payloads as p
+from tests.cache.test_cache import RedisProcess
 from tests.inbound_helpers import API, Shop, lead_of
+from tests.jobs.test_jobs import WORKER_ENV, Workers, private_redis, wait_for, worker_pool
 from tests.outbound_helpers import Sandbox, connect, message, outbox_of, running_sandbox
-from tests.test_cache import RedisProcess
-from tests.test_jobs import WORKER_ENV, Workers, private_redis, wait_for, worker_pool
-from tests.test_outbound_delivery import token
+from tests.pipeline.outbound.test_outbound_delivery import token
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,9 @@ import pytest
 from inboxapp.config import PROJECT_ROOT
 from inboxapp.pipeline.providers import Provider
 from tests import inbound_payloads as p
+from tests.cache.test_cache import RedisProcess
 from tests.inbound_helpers import Shop, lead_of, messages_of, rows
-from tests.test_cache import RedisProcess
-from tests.test_jobs import WORKER_ENV, Workers, private_redis, q, wait_for, worker_pool
+from tests.jobs.test_jobs import WORKER_ENV, Workers, private_redis, q, wait_for, worker_pool
 
 EB = Provider.EMAILBISON
 ENV = {

@@ -11,7 +11,7 @@ from inboxapp.counts.recompute import recompute_workspace
 from inboxapp.inbox import actions, read
 from inboxapp.jobs.tasks import install_hooks
 from tests import factories as f
-from tests.test_jobs import Workers
+from tests.jobs.test_jobs import Workers
 
 
 @pytest.fixture(scope="module")

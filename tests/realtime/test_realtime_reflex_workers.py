@@ -5,7 +5,7 @@ Production runs ``reflex run --env prod`` with ``REFLEX_REDIS_URL`` set (Redis s
 and token manager) and several granian workers. A browser tab's websocket lands on one worker
 (the kernel spreads connections over the workers' listening sockets); the page's ``on_load``
 starts the tab's live listener there, and that worker's process hub delivers the tab's events.
-``tests/test_realtime_workers.py`` proves the hub side with two script processes; this test
+``tests/realtime/test_realtime_workers.py`` proves the hub side with two script processes; this test
 runs the actual backend (``--backend-only``, two workers) and talks to it like browsers do:
 
 1. Seeds a workspace (owner, two admins, two setters with their own leads, unassigned leads,
@@ -76,7 +76,7 @@ from tests.factories import (
     create_workspace,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 2
 START_TIMEOUT_S = 120.0
 CONNECT_TIMEOUT_S = 60.0

@@ -14,7 +14,7 @@ from inboxapp.domain import roles
 from inboxapp.domain.roles import RANK, Capability, Role
 from inboxapp.domain.scope import GLOBAL, GLOBAL_ROW_ID, Scope
 
-PACKAGE = Path(__file__).resolve().parents[1] / "inboxapp"
+PACKAGE = Path(__file__).resolve().parents[2] / "inboxapp"
 
 
 def test_the_sql_rank_helper_agrees_with_the_python_ranks() -> None:
