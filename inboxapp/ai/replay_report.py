@@ -54,9 +54,12 @@ class Gate:
 
 def gate(run: RunResult, counts: dict[str, Any]) -> Gate:
     """>= 85 % of the evaluated cases pass and none is critical (something must be selected,
-    and evaluated unless dry-run, except with ``allow_empty`` for an empty selection)."""
+    and evaluated unless dry-run, except with ``allow_empty`` for an empty selection). A case
+    whose draft could not be generated counts as a case that did not pass: a provider failing
+    half the time must not pass the gate."""
     evaluated, selected = counts["evaluated"], counts["selected"]
-    rate = counts["passed"] / evaluated if evaluated else None
+    attempted = evaluated + counts["failed"]
+    rate = counts["passed"] / attempted if evaluated else None
     if run.interrupted:
         return Gate(False, "interrupted", rate)
     if selected == 0:

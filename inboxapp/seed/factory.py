@@ -16,8 +16,6 @@ from inboxapp.domain.vocabulary import POSITIVE_TAGS
 from inboxapp.seed.copy_format import NULL, esc, id_prefix, ts, ts_or_null
 from inboxapp.seed.rollups import derive_rollups
 from inboxapp.seed.vocabulary import (
-    AI_BODIES,
-    AI_SHORT_BODIES,
     AREA_CODES,
     CAMPAIGN_EMAIL_BODIES,
     CAMPAIGN_EMAIL_SUBJECTS,
@@ -32,8 +30,8 @@ from inboxapp.seed.vocabulary import (
     REPLY_BODIES,
     REPLY_TAG_CUM,
     REPLY_TAGS,
-    SETTER_BODIES,
     SNOOZABLE,
+    answer_bodies,
     pick,
 )
 
@@ -374,6 +372,7 @@ class LeadFactory:
         subject0: str | None = None
         last_inbound: GenMessage | None = None
         n_in = n_campaign = 0
+        reply_tag = lead.tag
         at = first_at
         for i, step in enumerate(steps):
             if i:
@@ -424,7 +423,7 @@ class LeadFactory:
                 subject = f"Re: {subject0}" if subject0 and reply_channel == "email" else None
                 if step == "S":
                     who = lead.assignee or self._repliers[int(r() * len(self._repliers))]
-                    body = pick(r, SETTER_BODIES).format(**fmt)
+                    body = pick(r, answer_bodies(reply_tag)).format(**fmt)
                     msgs.append(
                         GenMessage(
                             self._msg_id(), reply_channel, "zrg", "outbound", "setter", who,
@@ -433,8 +432,7 @@ class LeadFactory:
                     )  # fmt: skip
                     continue
                 draft_id = self._draft_id()
-                texts = AI_BODIES if reply_channel == "email" else AI_SHORT_BODIES
-                body = pick(r, texts).format(**fmt)
+                body = pick(r, answer_bodies(reply_tag)).format(**fmt)
                 action = "send_delayed" if r() < 0.3 else "send_immediate"
                 trigger = last_inbound.id if last_inbound else NULL
                 lead.drafts.append(
@@ -465,7 +463,7 @@ class LeadFactory:
             action, status = ("skip" if r() < 0.5 else "error"), "pending"
         else:
             return
-        body = pick(r, AI_BODIES).format(**lead.fmt)
+        body = pick(r, answer_bodies(lead.tag)).format(**lead.fmt)
         at = ts(min(self.plan.anchor, trigger.sentAt + 30 + int(r() * 300)))
         lead.drafts.append(
             f"{self._draft_id()}\t{self.plan.client_id}\t{lead.id}\t{trigger.id}\t"

@@ -150,25 +150,56 @@ REPLY_BODIES: dict[str, tuple[str, ...]] = {
         "Just grabbed a time on your calendar for Thursday.",
     ),
 }
-SETTER_BODIES = (
-    "Thanks {first}! Here's my calendar, grab any slot that works: https://cal.example.com/alex",
-    "Great to hear from you, {first}. I'll send over a short deck and a couple of times for a "
-    "call.",
-    "Totally understand. I'll make a note and reach back out then. Thanks {first}!",
-    "Appreciate the reply, {first}. Would a quick 15-minute call this week be useful?",
-)
-AI_BODIES = (
-    "Hi {first}, thanks for getting back to me! Based on what you shared, a 20-minute walkthrough "
-    "would be the quickest way to see if this fits {company}. Does Wednesday or Thursday work?",
-    "Hi {first}, happy to help. I've attached a one-page overview and a customer story from a "
-    "team similar to {company}. Let me know if any questions come up.",
-    "Thanks {first}, that makes sense. I'll check back in next quarter. Wishing {company} a great "
-    "launch!",
-)
-AI_SHORT_BODIES = (
-    "Thanks {first}! Want me to send a couple of times for a quick call?",
-    "Happy to help, {first}. Is email or a quick call better for you?",
-)
+CALENDAR = "https://cal.example.com/alex"
+ANSWER_BODIES: dict[str, tuple[str, ...]] = {
+    "Interested": (
+        "Thanks {first}! Happy to share details and pricing for {company}. The quickest way is a "
+        "short call: " + CALENDAR,
+        "Thanks {first}! Happy to walk you through details and pricing for {company} on a short "
+        "call: " + CALENDAR,
+    ),
+    "Meeting Requested": (
+        "Great, {first}! Grab any slot that works for you here: " + CALENDAR,
+        "Sounds good, {first}. Pick any time that works for you here: " + CALENDAR,
+    ),
+    "Call Requested": (
+        "Sure {first}, happy to talk. Pick a time for a call here and I'll ring you: " + CALENDAR,
+        "Happy to, {first}. Pick a time for a call here and I will call you: " + CALENDAR,
+    ),
+    "Information Requested": (
+        "Hi {first}, happy to help. I'll send over a one-page overview and a customer story from "
+        "a team like {company}. Want to walk through it on a short call?",
+        "Hi {first}, good question. I'll send a short overview and a customer story from a team "
+        "similar to {company}. Want to walk through it on a short call?",
+    ),
+    "Follow Up": (
+        "Totally understand, {first}. I'll make a note and reach back out then. Thanks!",
+        "Makes sense, {first}. I'll make a note and reach back out then. Good luck!",
+    ),
+    "Objection": (
+        "Fair point, {first}. Many teams like {company} felt the same before a short walkthrough. "
+        "Open to 15 minutes to see if it fits?",
+        "Understood, {first}. Teams like {company} often felt the same until a short walkthrough. "
+        "Open to 15 minutes to see if it fits?",
+    ),
+    "Meeting Booked": (
+        "Thanks {first}, see you then! I'll send a short agenda beforehand.",
+        "Perfect, {first}, see you then! I'll send a short agenda before the call.",
+    ),
+    "Not Interested": ("Understood, {first}. Thanks for letting me know, I won't follow up.",),
+    "Out of Office": ("Thanks {first}, I'll reach back out when you're back.",),
+    "Neutral": (
+        "Hi {first}, thanks for your reply. Happy to share more about what we do for teams like "
+        "{company}.",
+    ),
+}
+"""Our answers (setters' and approved AI drafts'), by the tag of the reply they answer: what
+the lead asked decides what was said, as in real threads (the replay gate compares with them)."""
+
+
+def answer_bodies(tag: str) -> tuple[str, ...]:
+    return ANSWER_BODIES.get(tag) or ANSWER_BODIES["Interested"]
+
 
 REPLY_TAG_WEIGHTS: tuple[tuple[str, int], ...] = (
     ("Interested", 14),
