@@ -166,9 +166,48 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0 if data["gate"]["passed"] else 1
 
 
+SETTABLE = {
+    "provider": str, "base_url": str, "model": str, "persona": str, "signature": str,
+    "offer_facts": str, "booking_link": str, "tone": str, "auto_send_mode": str,
+    "auto_send_delay_minutes": int,
+}  # fmt: skip
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    from inboxapp.ai import settings as ai_settings
+    from inboxapp.errors import AppError
+
+    changes: dict[str, Any] = {
+        name: getattr(args, name) for name in SETTABLE if getattr(args, name) is not None
+    }
+    if args.api_key_stdin:
+        changes["api_key"] = sys.stdin.readline().strip()
+    try:
+        if changes:
+            ai_settings.save(args.client_id, changes)
+        shown = ai_settings.public_view(ai_settings.load_for(args.client_id))
+    except AppError as exc:
+        print(f"inboxapp: error: {exc.message}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(shown))
+    else:
+        print("\n".join(f"{k:24} {str(v).replace(chr(10), ' / ')}" for k, v in shown.items()))
+    return 0
+
+
 def register(subparsers: Any) -> None:
-    ai = subparsers.add_parser("ai", help="AI drafts: the replay gate")
+    ai = subparsers.add_parser("ai", help="AI drafts: settings and the replay gate")
     actions = ai.add_subparsers(dest="action", required=True, parser_class=UsageParser)
+    st = actions.add_parser(
+        "settings", help="show (and with options, change) a workspace's AI settings"
+    )
+    st.add_argument("--client-id", type=workspace_id, metavar="ID", required=True)
+    for name, kind in SETTABLE.items():
+        st.add_argument(f"--{name.replace('_', '-')}", type=kind, metavar="V")
+    st.add_argument("--api-key-stdin", action="store_true", help="read the API key from stdin")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_settings)
     p = actions.add_parser(
         "replay",
         help="regenerate and judge drafts for answered inbound messages",

@@ -13,7 +13,6 @@ from dataclasses import fields
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from inboxapp.db.engine import user_session, workspace_session
@@ -119,25 +118,34 @@ def _limits(value: Any) -> dict[str, int]:
     return limits
 
 
+def _write(s: Session, client_id: uuid.UUID, values: dict[str, Any], user_id: Any) -> None:
+    """Update the row, else insert it: a plain UPDATE then INSERT, because members cannot read
+    the key column an ``ON CONFLICT DO UPDATE`` would read (a concurrent first save of another
+    admin is a unique violation: retried once as an update)."""
+    changed = {**values, "updatedByUserId": user_id, "updatedAt": sa.func.now()}
+    update = sa.update(S).where(S.c.clientId == client_id).values(**changed)
+    if s.execute(update).rowcount:  # type: ignore[attr-defined]
+        return
+    try:
+        with s.begin_nested():
+            s.execute(sa.insert(S).values(clientId=client_id, updatedByUserId=user_id, **values))
+    except sa.exc.IntegrityError:
+        s.execute(update)
+
+
 def save(
     client_id: uuid.UUID, changes: Mapping[str, Any], *, user_id: uuid.UUID | None = None
 ) -> None:
     """Create or update the workspace's settings (owners and admins, or the service)."""
     values = validate(changes)
-    statement = pg_insert(S).values(clientId=client_id, updatedByUserId=user_id, **values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["clientId"],
-        set_={**{k: statement.excluded[k] for k in values}, "updatedByUserId": user_id,
-              "updatedAt": sa.func.now()},
-    )  # fmt: skip
     if user_id is None:
         with workspace_session(client_id) as s:
-            s.execute(statement)
+            _write(s, client_id, values, None)
         return
     with user_session(user_id) as s:
         if not require_access(s, user_id, client_id).can_admin:
             raise Forbidden("NOT_ADMIN", "only owners and admins change AI settings")
-        s.execute(statement)
+        _write(s, client_id, values, user_id)
 
 
 def public_view(settings: WorkspaceAI) -> dict[str, Any]:
