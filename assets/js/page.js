@@ -25,6 +25,28 @@
     }
   };
 
+  // Open conversation `leadId` ("" closes it) in a new history entry, so Back steps to the
+  // previous conversation; only while the URL still shows `clientId`.
+  app.pushLead = function (clientId, leadId) {
+    var u = new URL(root.location.href);
+    if (u.searchParams.get("clientId") !== clientId) return;
+    if ((u.searchParams.get("leadId") || "") === (leadId || "")) return;
+    if (leadId) { u.searchParams.set("leadId", leadId); } else { u.searchParams.delete("leadId"); }
+    root.history.pushState(root.history.state, "", u.pathname + u.search + u.hash);
+  };
+
+  // Back / Forward inside the inbox: hand the address bar's leadId to the page through its
+  // hidden "nav-lead" input (its change event reaches the state like a typed value).
+  app.followHistory = function () {
+    var el = document.getElementById("nav-lead");
+    if (!el) return;
+    var lead = new URL(root.location.href).searchParams.get("leadId") || "";
+    var setter = Object.getOwnPropertyDescriptor(root.HTMLInputElement.prototype, "value").set;
+    setter.call(el, lead + "#" + Date.now());
+    el.dispatchEvent(new Event("input", { bubbles: true }));
+  };
+  if (root.addEventListener) { root.addEventListener("popstate", app.followHistory); }
+
   // The browser's IANA time zone ("UTC" when it cannot tell).
   app.timeZone = function () {
     return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";

@@ -99,6 +99,9 @@ AWAITING_TAB = Tab(
 """``awaitingReply`` is derived (not blacklisted minus requires attention): no list filter
 selects exactly those rows, so it is shown as a stat next to the tabs, never as a list."""
 
+MSG_BAD_LINK = (
+    "Part of this link could not be used (an unknown filter or value), so it was ignored."
+)
 TAB_FILTERS: dict[str, str] = {t.key: t.list_filter for t in LIST_TABS if t.list_filter}
 DEFAULT_TAB = "requiresAttention"
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import reflex as rx
 
@@ -25,6 +26,34 @@ log = get_logger("inboxapp.ui")
 
 LOGIN_ROUTE = "/login"
 HOME_ROUTE = "/"
+NEXT_PARAM = "next"
+"""The sign-in page's ``?next=``: where to go after signing in (a deep link that met a
+signed-out tab survives the login)."""
+MAX_NEXT = 2000
+
+
+def safe_next(value: object) -> str:
+    """``value`` when it is a path of this site (``/...``, not ``//host`` nor a scheme, no
+    control characters, not the sign-in page itself); else the home page."""
+    text = value if isinstance(value, str) else ""
+    if (
+        not text.startswith("/")
+        or text.startswith(("//", "/\\"))
+        or len(text) > MAX_NEXT
+        or any(ord(c) < 32 or c == "\\" for c in text)
+        or text.split("?", 1)[0] == LOGIN_ROUTE
+    ):
+        return HOME_ROUTE
+    return text
+
+
+def login_url(next_path: str = "") -> str:
+    """The sign-in page, with ``?next=`` when ``next_path`` is worth coming back to."""
+    target = safe_next(next_path)
+    if target == HOME_ROUTE:
+        return LOGIN_ROUTE
+    return f"{LOGIN_ROUTE}?{urlencode({NEXT_PARAM: target})}"
+
 
 # Refresh a little before the access token expires, so a page load never races the expiry.
 EXPIRY_MARGIN_S = 30
@@ -227,7 +256,7 @@ class AuthState(GuardedSetters, rx.State):
             self._put("submitting", False)
         if pair is not None:
             self._store_pair(pair)
-            yield rx.redirect(HOME_ROUTE, replace=True)
+            yield rx.redirect(self._next_page(), replace=True)
 
     @rx.event
     async def redirect_if_signed_in(self) -> AsyncIterator[Any]:
@@ -239,7 +268,10 @@ class AuthState(GuardedSetters, rx.State):
             log.exception("ui.session_check_failed")
             return
         if user_id:
-            yield rx.redirect(HOME_ROUTE, replace=True)
+            yield rx.redirect(self._next_page(), replace=True)
+
+    def _next_page(self) -> str:
+        return safe_next(self.router.url.query_parameters.get(NEXT_PARAM, HOME_ROUTE))
 
     @rx.event
     async def logout(self) -> AsyncIterator[Any]:

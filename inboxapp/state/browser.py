@@ -63,9 +63,24 @@ def lead_url_script(client_id: str, lead_id: str) -> str:
     return f"window.inboxapp.replaceState({_js(client_id)}, {{'leadId': {_js(lead_id)}}})"
 
 
+ANALYTICS_QUERY_KEYS = ("tab", "window", "from", "to")
+INBOX_QUERY_KEYS = ("filter", "q", "channel", "sentiment", "campaign", "score")
+
+
+def view_url_script(client_id: str, query: Mapping[str, str]) -> str:
+    """The inbox view (tab, filters, search) in the address bar, without a navigation; the
+    analytics parameters are dropped (they never leak into the inbox)."""
+    return call("replaceState", client_id, dict(query), list(ANALYTICS_QUERY_KEYS))
+
+
+def push_lead_script(client_id: str, lead_id: str) -> str:
+    """Open conversation ``lead_id`` in a new history entry (Back returns to the previous one);
+    only while the URL still shows ``client_id``."""
+    return call("pushLead", client_id, lead_id)
+
+
 # ---------------------------------------------------------------------------------- analytics
 
-ANALYTICS_QUERY_KEYS = ("tab", "window", "from", "to")
 CLEAR_CACHE_SCRIPT = (
     f"try {{ window.sessionStorage.removeItem({json.dumps(STORAGE_KEY)}); }} catch (e) {{}}"
 )
@@ -74,8 +89,11 @@ CLEAR_CACHE_SCRIPT = (
 
 def analytics_url_script(client_id: str, query: Mapping[str, str]) -> str:
     """Put ``tab``/``window``/``from``/``to`` in the address bar without a navigation, only
-    while the URL still shows ``client_id`` (a late call never lands on another workspace)."""
-    return call("replaceState", client_id, dict(query), list(ANALYTICS_QUERY_KEYS))
+    while the URL still shows ``client_id`` (a late call never lands on another workspace);
+    the inbox's view parameters and ``leadId`` are dropped."""
+    return call(
+        "replaceState", client_id, dict(query), [*ANALYTICS_QUERY_KEYS, *INBOX_QUERY_KEYS, "leadId"]
+    )
 
 
 def cache_get_script(user_id: str, keys: Sequence[str]) -> str:

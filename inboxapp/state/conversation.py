@@ -47,7 +47,7 @@ from inboxapp.labels import sentiment_color, zone
 from inboxapp.logs import get_logger
 from inboxapp.observability.load_slots import coalesced
 from inboxapp.state.base import ScreenPart, is_uuid, next_request, one_of
-from inboxapp.state.browser import SCROLL_THREAD_SCRIPT, lead_url_script
+from inboxapp.state.browser import SCROLL_THREAD_SCRIPT, lead_url_script, push_lead_script
 from inboxapp.state.workspace import WorkspaceState
 
 log = get_logger("inboxapp.ui")
@@ -145,13 +145,21 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
     def close_conversation(self) -> list[Any]:
         return self._select("")
 
-    def _select(self, lead_id: str) -> list[Any]:
+    @rx.event
+    def follow_url_lead(self, lead_id: str) -> list[Any]:
+        """Back / Forward moved the address bar to ``leadId``: show that conversation (the
+        history entry exists already, so nothing is pushed)."""
+        value = lead_id.split("#", 1)[0] if isinstance(lead_id, str) else ""
+        return self._select(value, push=False)
+
+    def _select(self, lead_id: str, *, push: bool = True) -> list[Any]:
         lead_id = lead_id if is_uuid(lead_id) else ""
         if lead_id == self.selected_id:
             return []
         self._put("selected_id", lead_id)
         self._clear_conversation()
-        events: list[Any] = [rx.call_script(lead_url_script(self.inbox_client, lead_id))]
+        script = push_lead_script if push else lead_url_script
+        events: list[Any] = [rx.call_script(script(self.inbox_client, lead_id))]
         if lead_id:
             events.append(self._events().load_conversation)
         return events

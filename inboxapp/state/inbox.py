@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -35,10 +36,12 @@ from inboxapp.domain.roles import Capability, Role
 from inboxapp.domain.vocabulary import CHANNELS, SCORE_FILTERS, SENTIMENT_TAGS
 from inboxapp.errors import AppError
 from inboxapp.inbox import members, read
+from inboxapp.inbox.params import MAX_QUERY_CHARS
 from inboxapp.inbox.view import (
     DEFAULT_TAB,
     EMPTY_COPY,
     EMPTY_FILTERED,
+    MSG_BAD_LINK,
     MSG_COUNTS_FAILED,
     MSG_LIST_FAILED,
     MSG_SEARCH_HINT,
@@ -51,7 +54,7 @@ from inboxapp.labels import zone
 from inboxapp.logs import get_logger
 from inboxapp.observability.load_slots import coalesced
 from inboxapp.state.base import is_uuid, next_request, one_of, workspace_role
-from inboxapp.state.browser import KEYBOARD_SCRIPT, TIMEZONE_SCRIPT
+from inboxapp.state.browser import KEYBOARD_SCRIPT, TIMEZONE_SCRIPT, view_url_script
 from inboxapp.state.conversation import ConversationState
 from inboxapp.state.inbox_live import InboxLiveState
 from inboxapp.state.workspace import WorkspaceState
@@ -98,6 +101,8 @@ class InboxState(ConversationState, InboxLiveState, WorkspaceState):
     tab: str = DEFAULT_TAB
     search_query: str = ""
     search_hint: str = ""
+    url_notice: str = ""
+    """The link's view had parameters that could not be used (they were ignored)."""
     channel_filter: str = ""
     sentiment_filter: list[str] = []
     campaign_filter: str = ""
@@ -134,6 +139,46 @@ class InboxState(ConversationState, InboxLiveState, WorkspaceState):
         self._put("next_cursor", "")
         self._put("list_loaded", False)
         self._put("list_error", "")
+
+    def _relist(self) -> list[Any]:
+        """The view changed: reload the list and put the view in the address bar."""
+        self._bump()
+        return [rx.call_script(view_url_script(self.inbox_client, self._view_query())),
+                InboxState.load_list]  # fmt: skip
+
+    def _view_query(self) -> dict[str, str]:
+        return {
+            "filter": self.tab if self.tab != DEFAULT_TAB else "",
+            "q": self.search_query,
+            "channel": self.channel_filter,
+            "sentiment": ",".join(self.sentiment_filter),
+            "campaign": self.campaign_filter,
+            "score": self.score_filter,
+        }
+
+    def _apply_view_query(self, query: Mapping[str, str]) -> bool:
+        """Take the view from the address bar (a shared or reloaded link); False when some
+        parameter was not usable (it is ignored, and the tab says so)."""
+        ok = True
+        tab = query.get("filter", "")
+        if tab:
+            ok &= one_of(tab, TAB_FILTERS)
+            self.tab = tab if one_of(tab, TAB_FILTERS) else self.tab
+        text = " ".join(str(query.get("q", "")).split())[:MAX_QUERY_CHARS]
+        self._put("search_query", text if len(text) >= 3 else "")
+        ok &= not text or len(text) >= 3
+        for name, allowed, attr in (("channel", CHANNELS, "channel_filter"),
+                                    ("score", SCORE_FILTERS, "score_filter")):  # fmt: skip
+            value = query.get(name, "")
+            ok &= not value or one_of(value, allowed)
+            setattr(self, attr, value if one_of(value, allowed) else "")
+        tags = [t for t in query.get("sentiment", "").split(",") if t]
+        ok &= all(one_of(t, SENTIMENT_TAGS) for t in tags)
+        self.sentiment_filter = [t for t in SENTIMENT_TAGS if t in tags]
+        campaign = query.get("campaign", "")
+        ok &= not campaign or is_uuid(campaign)
+        self._put("campaign_filter", campaign if is_uuid(campaign) else "")
+        return bool(ok)
 
     def _reset_workspace(self, client_id: str, user_id: str) -> None:
         """A new workspace (or user): forget everything once, keep the tab and view filters."""
@@ -208,9 +253,13 @@ class InboxState(ConversationState, InboxLiveState, WorkspaceState):
         events: list[Any] = [rx.call_script(KEYBOARD_SCRIPT)]
         if not self._tz:
             events.append(rx.call_script(TIMEZONE_SCRIPT, callback=InboxState.set_timezone))
+        query = self.router.url.query_parameters
         if client != self.inbox_client or user != self._inbox_user:
             self._reset_workspace(client, user)
-            events.append(rx.set_value("inbox-search", ""))
+        view_ok = self._apply_view_query(query)
+        self._put("url_notice", "" if view_ok else MSG_BAD_LINK)
+        events.append(rx.set_value("inbox-search", self.search_query))
+        events.append(rx.call_script(view_url_script(client, self._view_query())))
         if wanted and wanted != self.selected_id:
             self._put("selected_id", wanted)
             self._clear_conversation()
@@ -235,8 +284,7 @@ class InboxState(ConversationState, InboxLiveState, WorkspaceState):
         if not one_of(key, TAB_FILTERS) or key == self.tab:
             return None
         self.tab = key
-        self._bump()
-        return InboxState.load_list
+        return self._relist()
 
     @rx.event
     def set_search(self, value: str) -> Any:
@@ -246,8 +294,7 @@ class InboxState(ConversationState, InboxLiveState, WorkspaceState):
         if applied == self.search_query:
             return None
         self.search_query = applied
-        self._bump()
-        return InboxState.load_list
+        return self._relist()
 
     @rx.event
     def set_channel_filter(self, value: str) -> Any:
@@ -255,8 +302,7 @@ class InboxState(ConversationState, InboxLiveState, WorkspaceState):
         if value == self.channel_filter:
             return None
         self.channel_filter = value
-        self._bump()
-        return InboxState.load_list
+        return self._relist()
 
     @rx.event
     def set_score_filter(self, value: str) -> Any:
@@ -264,8 +310,7 @@ class InboxState(ConversationState, InboxLiveState, WorkspaceState):
         if value == self.score_filter:
             return None
         self.score_filter = value
-        self._bump()
-        return InboxState.load_list
+        return self._relist()
 
     @rx.event
     def set_campaign_filter(self, value: str) -> Any:
@@ -274,8 +319,7 @@ class InboxState(ConversationState, InboxLiveState, WorkspaceState):
         if value == self.campaign_filter:
             return None
         self.campaign_filter = value
-        self._bump()
-        return InboxState.load_list
+        return self._relist()
 
     @rx.event
     def toggle_sentiment(self, tag: str, checked: bool) -> Any:
@@ -288,8 +332,7 @@ class InboxState(ConversationState, InboxLiveState, WorkspaceState):
         if chosen == self.sentiment_filter:
             return None
         self.sentiment_filter = chosen
-        self._bump()
-        return InboxState.load_list
+        return self._relist()
 
     @rx.event
     def clear_filters(self) -> list[Any]:
@@ -302,8 +345,11 @@ class InboxState(ConversationState, InboxLiveState, WorkspaceState):
         self.sentiment_filter = []
         self.campaign_filter = ""
         self.score_filter = ""
-        self._bump()
-        return [*events, InboxState.load_list]
+        return [*events, *self._relist()]
+
+    @rx.event
+    def dismiss_url_notice(self) -> None:
+        self._put("url_notice", "")
 
     @rx.event
     def retry(self) -> list[Any]:

@@ -25,7 +25,7 @@ from inboxapp.auth.tokens import AuthError
 from inboxapp.domain import roles
 from inboxapp.domain.roles import Capability
 from inboxapp.logs import get_logger
-from inboxapp.state.auth import HOME_ROUTE, LOGIN_ROUTE, AuthState
+from inboxapp.state.auth import HOME_ROUTE, LOGIN_ROUTE, AuthState, login_url
 from inboxapp.state.base import next_request
 
 log = get_logger("inboxapp.ui")
@@ -140,7 +140,7 @@ class WorkspaceState(AuthState):
             user_id = await self._current_user_id()
             if not user_id:
                 self._forget_workspaces()
-                yield rx.redirect(LOGIN_ROUTE, replace=True)
+                yield rx.redirect(login_url(self._here()), replace=True)
                 return
             if self._loaded_for and self._loaded_for != user_id:
                 self._forget_workspaces()  # another user signed in in this tab
@@ -154,6 +154,12 @@ class WorkspaceState(AuthState):
         finally:
             if not handed_off and request == self._request:
                 self._put("loading", False)
+
+    def _here(self) -> str:
+        """This page's path and query (to come back to after signing in)."""
+        url = self.router.url
+        query = urlencode(dict(url.query_parameters))
+        return f"{url.path}?{query}" if query else str(url.path)
 
     @rx.event(background=True)
     async def fetch_workspaces(self) -> AsyncIterator[Any]:

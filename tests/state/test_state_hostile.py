@@ -194,6 +194,7 @@ def analytics(world: dict[str, Any]) -> Any:
         ("toggle_sentiment", (True,)),
         ("toggle_sentiment", (False,)),
         ("select_lead", ()),
+        ("follow_url_lead", ()),
         ("snooze", ()),
         ("switch_workspace", ()),
         ("set_timezone", ()),

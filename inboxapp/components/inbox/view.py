@@ -8,6 +8,8 @@ workspace is settled (``on_workspace_ready``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from inboxapp.components.inbox.conversation import conversation_pane
@@ -15,9 +17,11 @@ from inboxapp.components.inbox.conversation_list import conversation_list
 from inboxapp.components.inbox.filters import inbox_filters
 from inboxapp.components.inbox.styles import PANES_HEIGHT, PANES_MIN_HEIGHT, inbox_card_style
 from inboxapp.components.inbox.tabs import inbox_tabs
-from inboxapp.components.shared.feedback import status_note
+from inboxapp.components.shared.feedback import notice_callout, status_note
 from inboxapp.components.shared.testids import testid
 from inboxapp.state.inbox import InboxState
+
+S: Any = InboxState
 
 
 def counts_error() -> rx.Component:
@@ -27,8 +31,27 @@ def counts_error() -> rx.Component:
     return status_note(InboxState.counts_error, "triangle_alert", "amber", "counts-error", retry)
 
 
+def history_input() -> rx.Component:
+    """Where Back / Forward hand the address bar's ``leadId`` to the state (``page.js``
+    ``followHistory``); invisible, out of the tab order, not announced."""
+    return rx.el.input(
+        id="nav-lead",
+        type="text",
+        tab_index=-1,
+        aria_hidden="true",
+        on_change=S.follow_url_lead,
+        style={"position": "absolute", "width": "1px", "height": "1px", "opacity": "0",
+               "pointerEvents": "none", "left": "-9999px"},
+    )  # fmt: skip
+
+
 def inbox_view() -> rx.Component:
     return rx.vstack(
+        history_input(),
+        rx.cond(
+            InboxState.url_notice != "",
+            notice_callout(InboxState.url_notice, InboxState.dismiss_url_notice, "url-notice"),
+        ),
         inbox_tabs(),
         counts_error(),
         inbox_filters(),
