@@ -6,7 +6,7 @@
  *   j / ArrowDown on a row: next conversation    k / ArrowUp on a row: previous one
  *   Enter / Space on a row: open it               /: focus the search box
  *   r: focus the reply box                        Escape: close the conversation (or leave a
- *                                                 text field)
+ *   u: mark the open conversation unread             text field)
  * Keys with Alt, Ctrl or Meta, and keys typed into form fields, are left alone.
  */
 (function (root) {
@@ -40,6 +40,9 @@
       } else if (e.key === "/") {
         var s = document.getElementById("inbox-search");
         if (s) { e.preventDefault(); s.focus(); }
+      } else if (e.key === "u") {
+        var unread = document.querySelector('[data-testid="mark-unread"]');
+        if (unread && !unread.disabled) { e.preventDefault(); unread.click(); }
       } else if (e.key === "r") {
         var box = document.getElementById("reply-input");
         if (box) { e.preventDefault(); box.focus(); }

@@ -249,6 +249,23 @@ def mark_read(user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID) -> N
         s.execute(RECOMPUTE_LEAD_ROLLUPS, {"lead_id": lead_id})
 
 
+def mark_unread(user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID) -> None:
+    """The lead's newest message from them is unread again (``u`` in the inbox)."""
+    with _writing(user_id, client_id) as (s, access):
+        _lead(s, access, lead_id)
+        newest = (
+            sa.select(M.c.id)
+            .where(M.c.leadId == lead_id, M.c.direction == "inbound")
+            .order_by(M.c.sentAt.desc(), M.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        done = s.execute(sa.update(M).where(M.c.id == newest).values(isRead=False))
+        if not done.rowcount:  # type: ignore[attr-defined]
+            raise Conflict("NOTHING_TO_MARK", "the lead has not written yet")
+        s.execute(RECOMPUTE_LEAD_ROLLUPS, {"lead_id": lead_id})
+
+
 def snooze(
     user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID, until: datetime | None
 ) -> None:

@@ -51,6 +51,8 @@ from inboxapp.state.browser import SCROLL_THREAD_SCRIPT, lead_url_script, push_l
 from inboxapp.state.workspace import WorkspaceState
 
 log = get_logger("inboxapp.ui")
+READ_DWELL_S = 1.5
+"""How long a conversation is open before it counts as read."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
     """The workspace's setters (the assign dropdown; loaded for managers only)."""
 
     _conversation_request: int = 0
+    _read_on_open: str = ""
+    """The lead whose opening already marked it read (once per opening: ``u`` sticks)."""
 
     if TYPE_CHECKING:  # provided by InboxState (and its bases), which this mixin is part of
         inbox_client: str
@@ -157,6 +161,7 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
         if lead_id == self.selected_id:
             return []
         self._put("selected_id", lead_id)
+        self._read_on_open = ""
         self._clear_conversation()
         script = push_lead_script if push else lead_url_script
         events: list[Any] = [rx.call_script(script(self.inbox_client, lead_id))]
@@ -201,6 +206,29 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
                     self._put("conversation_loading", False)
         if applied:
             yield rx.call_script(SCROLL_THREAD_SCRIPT)
+            async with self:
+                unread = self.lead.get("unread", "0") not in ("", "0")
+                wanted = unread and self._read_on_open != lead_id and self.can_write
+            if wanted:
+                yield self._events().read_after_dwell(lead_id)
+
+    @rx.event(background=True)
+    async def read_after_dwell(self, lead_id: str) -> AsyncIterator[Any]:
+        """Opening a conversation marks it read once it has been on screen for a moment (a
+        quick pass with j / k does not); only while it is still the open one."""
+        async with self:
+            if not isinstance(lead_id, str) or lead_id != self.selected_id:
+                return
+        await asyncio.sleep(READ_DWELL_S)
+        async with self:
+            if (not isinstance(lead_id, str) or lead_id != self.selected_id
+                    or self._read_on_open == lead_id or self.busy):  # fmt: skip
+                return
+            self._read_on_open = lead_id
+        for event in await self._act(
+            "mark_read", lambda c: actions.mark_read(c.user_id, c.client_id, c.lead_id)
+        ):
+            yield event
 
     def _apply_conversation(self, data: Mapping[str, Any]) -> None:
         now, tz = datetime.now(UTC), zone(self._tz)
@@ -317,6 +345,15 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
     async def mark_read(self) -> AsyncIterator[Any]:
         for event in await self._act(
             "mark_read", lambda c: actions.mark_read(c.user_id, c.client_id, c.lead_id)
+        ):
+            yield event
+
+    @rx.event(background=True)
+    async def mark_unread(self) -> AsyncIterator[Any]:
+        async with self:
+            self._read_on_open = self.selected_id  # the opening must not mark it read again
+        for event in await self._act(
+            "mark_unread", lambda c: actions.mark_unread(c.user_id, c.client_id, c.lead_id)
         ):
             yield event
 

@@ -195,6 +195,7 @@ def analytics(world: dict[str, Any]) -> Any:
         ("toggle_sentiment", (False,)),
         ("select_lead", ()),
         ("follow_url_lead", ()),
+        ("read_after_dwell", ()),
         ("snooze", ()),
         ("switch_workspace", ()),
         ("set_timezone", ()),
@@ -244,6 +245,7 @@ def test_a_foreign_lead_opens_nothing_of_theirs(inbox: Any, world: dict[str, Any
         ("save_draft", ()),
         ("cancel_auto_send", ()),
         ("regenerate_draft", ()),
+        ("mark_unread", ()),
     ],
 )
 def test_writes_to_a_foreign_lead_or_draft_write_nothing(

@@ -205,18 +205,34 @@ def assign_control() -> rx.Component:
 def action_bar() -> rx.Component:
     busy = InboxState.busy != ""
     return rx.hstack(
-        rx.button(
-            rx.icon("check_check", size=14),
-            "Mark read",
-            on_click=InboxState.mark_read,
-            loading=InboxState.busy == "mark_read",
-            disabled=busy | (L["unread"] == "0"),
-            variant="soft",
-            color_scheme="gray",
-            size="1",
-            height="30px",
-            title="Mark every message from the lead as read",
-            custom_attrs=testid("mark-read"),
+        rx.cond(
+            L["unread"] == "0",
+            rx.button(
+                rx.icon("mail", size=14),
+                "Mark unread",
+                on_click=InboxState.mark_unread,
+                loading=InboxState.busy == "mark_unread",
+                disabled=busy,
+                variant="soft",
+                color_scheme="gray",
+                size="1",
+                height="30px",
+                title="Mark the lead's newest message unread (u)",
+                custom_attrs=testid("mark-unread"),
+            ),
+            rx.button(
+                rx.icon("check_check", size=14),
+                "Mark read",
+                on_click=InboxState.mark_read,
+                loading=InboxState.busy == "mark_read",
+                disabled=busy,
+                variant="soft",
+                color_scheme="gray",
+                size="1",
+                height="30px",
+                title="Mark every message from the lead as read (opening it does, after a moment)",
+                custom_attrs=testid("mark-read"),
+            ),
         ),
         _small_select(
             rx.el.option("Snooze…", value="", disabled=True, hidden=True),

@@ -165,7 +165,11 @@ def inbox_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
         background_color=rx.cond(selected, "var(--accent-2)", "transparent"),
         border_left=rx.cond(selected, "3px solid var(--accent-9)", "3px solid transparent"),
         _hover={"background_color": rx.cond(selected, "var(--accent-3)", "var(--gray-2)")},
-        custom_attrs={"data-testid": "inbox-row", "data-lead-id": row["id"]},
+        custom_attrs={
+            "data-testid": "inbox-row",
+            "data-lead-id": row["id"],
+            "data-unread": rx.cond(unread, "true", "false"),
+        },
     )
 
 

@@ -1,0 +1,43 @@
+"""Triage at speed (issue 18 item 2): opening a conversation marks it read after a short dwell
+(the row's ``data-unread`` follows), ``u`` marks it unread again and it stays unread while open."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.support import sign_in
+from tests.browser.test_inbox import _attention_lead, _settled, _user, _workspace
+from tests.inbound_helpers import rows
+
+pytestmark = pytest.mark.browser
+
+
+def unread_of(lead_id: object) -> int:
+    [row] = rows('SELECT "unreadCount" FROM "Lead" WHERE id = :l', l=lead_id)
+    return int(row.unreadCount or 0)
+
+
+def test_opening_marks_read_and_u_marks_unread(page: Page) -> None:
+    owner = _user("Triage Owner")
+    ws = _workspace("Triage", (owner, "ADMIN"))
+    lead = _attention_lead(ws, "Ottilie")
+    sign_in(page, owner.email)
+    _settled(page)
+    row = page.locator(f'[data-testid="inbox-row"][data-lead-id="{lead.id}"]')
+    expect(row).to_have_attribute("data-unread", "true")
+    row.click()
+    expect(page.get_by_test_id("mark-unread")).to_be_visible()  # read once it stayed open
+    expect(row).to_have_attribute("data-unread", "false")
+    assert unread_of(lead.id) == 0
+
+    page.get_by_test_id("thread").click()  # focus outside any text field
+    page.keyboard.press("u")
+    expect(page.get_by_test_id("mark-read")).to_be_visible()
+    expect(row).to_have_attribute("data-unread", "true")
+    assert unread_of(lead.id) == 1
+    # it stays unread while it stays open (the opening marked it read once)
+    page.get_by_test_id("inbox-search").fill("Ottilie")
+    expect(page.get_by_test_id("inbox-row")).to_have_count(1)
+    expect(page.get_by_test_id("mark-read")).to_be_visible()
+    assert unread_of(lead.id) == 1
