@@ -69,7 +69,10 @@ InboxLimit = Annotated[int, Query(ge=1, le=inbox.MAX_LIMIT, description="Rows pe
 Search = Annotated[
     str | None,
     Query(
-        description="Name, email or phone contains (a full email matches exactly)",
+        description=(
+            "Name, email or phone contains it (a full email matches exactly), or a message"
+            " holds every word of it as a word prefix"
+        ),
         pattern=SEARCH_PATTERN,
     ),
 ]

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlmodel import Field, SQLModel
 
+from inboxapp.db import search
 from inboxapp.db.columns import NOW, dirty_at, dirty_seq, lead_fk
 from inboxapp.db.columns import fk as _fk
 from inboxapp.db.columns import timestamp as _ts
@@ -133,6 +134,9 @@ class Lead(SQLModel, table=True):
         sa.Index("Lead_campaignId_idx", "campaignId"),
         sa.Index("Lead_client_email_idx", "clientId", sa.text("lower(email)")),
         sa.Index(
+            search.IDENTITY_INDEX_NAME, sa.text(search.identity_sql()), postgresql_using="gin"
+        ),
+        sa.Index(
             "Lead_client_phone_idx",
             "clientId",
             "phone",
@@ -211,6 +215,7 @@ class Message(SQLModel, table=True):
         lead_fk("Message"),
         sa.Index("Message_lead_sent_idx", "leadId", "sentAt"),
         sa.Index("Message_client_sent_idx", "clientId", "sentAt"),
+        sa.Index(search.INDEX_NAME, sa.text(search.document_sql()), postgresql_using="gin"),
         sa.Index(
             "Message_ai_sent_idx",
             "clientId",

@@ -66,8 +66,22 @@ class ConversationRow(Payload):
     updatedAt: Timestamp | None
 
 
+class SearchSnippet(Payload):
+    """The message a search matched: plain text around the match (never markup) and the
+    ``[start, end)`` character offsets of the matched words in it."""
+
+    messageId: Id
+    text: str
+    highlights: list[Annotated[list[Count], Field(min_length=2, max_length=2)]]
+
+
+class ListRow(ConversationRow):
+    searchSnippet: SearchSnippet | None
+    """Set on a search page when a message of the lead matched (its latest matching one)."""
+
+
 class ConversationPage(Payload):
-    items: list[ConversationRow]
+    items: list[ListRow]
     nextCursor: str | None
 
 

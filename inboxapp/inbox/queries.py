@@ -11,12 +11,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from inboxapp.db.engine import user_session
 from inboxapp.domain import categories as cat
 from inboxapp.domain.access import Access
 from inboxapp.domain.categories import D, L, M
 from inboxapp.errors import Forbidden, NotFound
+from inboxapp.inbox import search
 from inboxapp.inbox.params import Cursor, ListParams, is_full_email
 
 NOT_A_MEMBER = "NOT_A_MEMBER"
@@ -72,22 +74,31 @@ def _scope_filter(access: Access) -> list[Any]:
     return where
 
 
+def identity_match(q: str, candidates: frozenset[uuid.UUID] | None) -> ColumnElement[bool]:
+    """Name, email or phone contains ``q`` (among the trigram ``candidates`` when there are
+    not too many); a whole email address matches exactly."""
+    if is_full_email(q):
+        return sa.func.lower(L.c.email) == q.lower()
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    full_name = sa.func.concat_ws(" ", L.c.firstName, L.c.lastName)
+    contains = sa.or_(
+        full_name.ilike(pattern, escape="\\"),
+        L.c.email.ilike(pattern, escape="\\"),
+        L.c.phone.ilike(pattern, escape="\\"),
+    )
+    return contains if candidates is None else sa.and_(search.among(candidates), contains)
+
+
+def message_query(params: ListParams) -> str | None:
+    """The tsquery text of a search that also matches message text (not for a whole email
+    address, which matches the lead's email only)."""
+    if not params.q or is_full_email(params.q):
+        return None
+    return search.tsquery_text(params.q)
+
+
 def _extra_filters(params: ListParams, client_id: uuid.UUID) -> list[Any]:
     where: list[Any] = []
-    if params.q:
-        if is_full_email(params.q):
-            where.append(sa.func.lower(L.c.email) == params.q.lower())
-        else:
-            pattern = "%" + params.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            pattern += "%"
-            full_name = sa.func.concat_ws(" ", L.c.firstName, L.c.lastName)
-            where.append(
-                sa.or_(
-                    full_name.ilike(pattern, escape="\\"),
-                    L.c.email.ilike(pattern, escape="\\"),
-                    L.c.phone.ilike(pattern, escape="\\"),
-                )
-            )
     if params.channel:
         where.append(
             cat.lead_ids_where(M, M.c.clientId == client_id, M.c.channel == params.channel)
@@ -111,8 +122,16 @@ def _score_filter(score: str) -> Any:
     return L.c.overallScore == int(score)
 
 
-def list_statement(access: Access, params: ListParams) -> sa.Select[Any]:
-    """The keyset page query: ``ORDER BY updatedAt DESC, id DESC`` with a strict tie-breaker."""
+def list_statement(
+    access: Access, params: ListParams, found: search.Candidates | None = None
+) -> sa.Select[Any]:
+    """The keyset page query: ``ORDER BY updatedAt DESC, id DESC`` with a strict tie-breaker.
+
+    A search is the union of two keyset pages, leads whose name, email or phone matches and
+    leads with a matching message; the first ``limit + 1`` of the union are exactly the first
+    of all matching leads. ``found`` (:func:`search_candidates`) narrows each part to the leads
+    its index found; without it (or past ``MAX_CANDIDATES``) the part walks the list order.
+    """
     where = [
         *_scope_filter(access),
         cat.filter_for(params.filter, access.client_id),
@@ -126,11 +145,47 @@ def list_statement(access: Access, params: ListParams) -> sa.Select[Any]:
                 sa.literal(params.cursor.lead_id, L.c.id.type),
             )
         )
+    if not params.q:
+        return _keyset_page(where, params.limit)
+    found = found or search.Candidates(None, None)
+    parts = []
+    if found.identity is None or found.identity:
+        parts.append(_keyset_page([*where, identity_match(params.q, found.identity)], params.limit))
+    text = message_query(params)
+    if text is not None and found.messages is None:
+        message = search.message_match(text, access.client_id)
+        parts.append(_keyset_page([*where, message], params.limit))
+    elif text is not None and found.messages:
+        parts.append(_keyset_page([*where, search.among(found.messages)], params.limit))
+    if not parts:
+        return _keyset_page([*where, sa.false()], params.limit)
+    if len(parts) == 1:
+        return parts[0]
+    both = sa.union(*parts).subquery("hits")
+    return (
+        sa.select(*both.c)
+        .order_by(both.c.updatedAt.desc(), both.c.id.desc())
+        .limit(params.limit + 1)
+    )
+
+
+def search_candidates(
+    session: Session, access: Access, params: ListParams
+) -> search.Candidates | None:
+    """The index lookups of a search (None without ``q``)."""
+    if not params.q:
+        return None
+    if is_full_email(params.q):
+        return search.Candidates(None, None)
+    return search.find_candidates(session, access.client_id, params.q, message_query(params))
+
+
+def _keyset_page(where: list[Any], limit: int) -> sa.Select[Any]:
     return (
         sa.select(*LIST_COLUMNS)
         .where(*where)
         .order_by(L.c.updatedAt.desc(), L.c.id.desc())
-        .limit(params.limit + 1)
+        .limit(limit + 1)
     )
 
 
@@ -168,12 +223,17 @@ def _row(r: Any, names: dict[uuid.UUID, str]) -> dict[str, Any]:
 
 
 def fetch_page(session: Session, access: Access, params: ListParams) -> dict[str, Any]:
-    rows = session.execute(list_statement(access, params)).all()
+    rows = session.execute(
+        list_statement(access, params, search_candidates(session, access, params))
+    ).all()
     more = len(rows) > params.limit
     rows = rows[: params.limit]
     names = _user_names(session, {r.assignedToUserId for r in rows if r.assignedToUserId})
     next_cursor = Cursor(rows[-1].updatedAt, rows[-1].id).encode() if more and rows else None
-    return {"items": [_row(r, names) for r in rows], "nextCursor": next_cursor}
+    text = message_query(params)
+    found = search.snippets(session, access.client_id, [r.id for r in rows], text) if text else {}
+    items = [{**_row(r, names), "searchSnippet": found.get(r.id)} for r in rows]
+    return {"items": items, "nextCursor": next_cursor}
 
 
 def counts_statement(access: Access) -> sa.Select[Any]:
