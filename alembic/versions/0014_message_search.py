@@ -74,6 +74,9 @@ REVOKE ALL ON FUNCTION app.trigrams(text), app.message_search_leads(uuid, tsquer
   app.identity_search_leads(uuid, text, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.trigrams(text), app.message_search_leads(uuid, tsquery, integer),
   app.identity_search_leads(uuid, text, integer) TO authenticated;
+-- the identity index calls app.trigrams on every write of a lead: the workspace service writes
+-- leads too (the webhook pipeline, the demo seed)
+GRANT EXECUTE ON FUNCTION app.trigrams(text) TO inboxapp_service;
 """
 
 DOWNGRADE = """
