@@ -22,7 +22,11 @@ config.check_all()  # a bad setting stops the server now with one line, not at f
 app = rx.App(
     style=styles.base_style,
     api_transformer=create_api(),
-    head_components=[rx.el.link(rel="icon", href="/favicon.ico"), *browser.head_scripts()],
+    head_components=[
+        rx.el.link(rel="icon", href="/favicon.ico"),
+        rx.el.link(rel="stylesheet", href="/css/layout.css"),
+        *browser.head_scripts(),
+    ],
 )
 runtime_tuning.configure()
 runtime_tuning.fast_packets(app.sio)

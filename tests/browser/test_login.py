@@ -189,6 +189,7 @@ def test_logout_returns_to_sign_in_and_stays_signed_out(page: Page) -> None:
     page.reload()
     expect(page).to_have_url(re.compile(r"/login/?$"))
     page.goto(f"/?clientId={ws.id}")
-    expect(page).to_have_url(re.compile(r"/login/?$"))
+    # the sign-in page, remembering the deep link for after the sign-in (issue 18)
+    expect(page).to_have_url(re.compile(r"/login\?next=%2F%3FclientId%3D[0-9a-f-]+$"))
     assert _stored(page, "inbox_refresh_token") == ""
     assert _stored(page, "inbox_access_token") == ""

@@ -141,7 +141,7 @@ def lead_header() -> rx.Component:
                     on_click=InboxState.close_conversation,
                     variant="ghost",
                     color_scheme="gray",
-                    size="2",
+                    size="3",
                     aria_label="Close conversation",
                     custom_attrs=testid("conversation-close"),
                 ),

@@ -21,14 +21,14 @@ inbox_card_style: dict[str, Any] = {
 }
 
 list_pane_style: dict[str, Any] = {
-    "width": LIST_WIDTH,
-    "min_width": LIST_WIDTH,
+    "width": ["100%", "100%", LIST_WIDTH],
+    "min_width": ["0", "0", LIST_WIDTH],
     "border_right": ["none", "none", styles.BORDER],
     "border_bottom": [styles.BORDER, styles.BORDER, "none"],
     "display": "flex",
     "flex_direction": "column",
     "height": ["auto", "auto", "100%"],
-    "max_height": ["60vh", "60vh", "none"],
+    "max_height": ["none", "none", "none"],
     "min_height": "0",
 }
 

@@ -52,9 +52,14 @@ def inbox_view() -> rx.Component:
             InboxState.url_notice != "",
             notice_callout(InboxState.url_notice, InboxState.dismiss_url_notice, "url-notice"),
         ),
-        inbox_tabs(),
-        counts_error(),
-        inbox_filters(),
+        rx.vstack(
+            inbox_tabs(),
+            counts_error(),
+            inbox_filters(),
+            spacing="3",
+            width="100%",
+            custom_attrs={"data-part": "list-controls"},
+        ),
         rx.flex(
             conversation_list(),
             conversation_pane(),
@@ -62,8 +67,18 @@ def inbox_view() -> rx.Component:
             height=["auto", "auto", PANES_HEIGHT],
             min_height=PANES_MIN_HEIGHT,
             style=inbox_card_style,
+            # Below the two-pane width the list and the conversation take turns on one screen
+            # (assets/css/layout.css reads this).
+            custom_attrs={
+                "data-open": rx.cond(InboxState.selected_id == "", "list", "conversation")
+            },
         ),
         spacing="3",
         width="100%",
-        custom_attrs=testid("inbox-container"),
+        # Below the two-pane width the list (with its tabs and filters) and the conversation
+        # take turns on one screen: assets/css/layout.css reads data-open.
+        custom_attrs={
+            **testid("inbox-container"),
+            "data-open": rx.cond(InboxState.selected_id == "", "list", "conversation"),
+        },
     )

@@ -29,16 +29,56 @@ def jobs_link() -> rx.Component:
     )
 
 
+def _menu_item(icon: str, label: str, route: str) -> rx.Component:
+    return rx.menu.item(
+        rx.hstack(rx.icon(icon, size=16), rx.text(label), align="center", spacing="2"),
+        on_select=rx.redirect(route + "?clientId=" + WorkspaceState.active_id),
+        min_height="44px",
+        custom_attrs=testid(f"menu-{label.lower()}"),
+    )
+
+
+def phone_menu() -> rx.Component:
+    """Below the sidebar's width: the sections in a menu (the sidebar is hidden there)."""
+    return rx.box(
+        rx.menu.root(
+            rx.menu.trigger(
+                rx.icon_button(
+                    rx.icon("menu", size=20),
+                    variant="ghost",
+                    color_scheme="gray",
+                    size="3",
+                    aria_label="Menu",
+                    custom_attrs=testid("nav-menu"),
+                ),
+            ),
+            rx.menu.content(
+                _menu_item("inbox", "Inbox", "/"),
+                _menu_item("chart_no_axes_column", "Analytics", "/analytics"),
+                rx.cond(WorkspaceState.can_admin, _menu_item("activity", "Jobs", "/jobs")),
+            ),
+        ),
+        display=["block", "block", "none"],
+    )
+
+
 def navbar() -> rx.Component:
     return rx.el.header(
         rx.hstack(
             rx.hstack(
-                brand(),
+                phone_menu(),
+                rx.box(brand(), display=["none", "block"]),
                 workspace_switcher(),
+                align="center",
+                spacing="2",
+                min_width="0",
+            ),
+            rx.hstack(
+                rx.box(jobs_link(), display=["none", "none", "block"]),
+                user_menu(),
                 align="center",
                 spacing="4",
             ),
-            rx.hstack(jobs_link(), user_menu(), align="center", spacing="4"),
             align="center",
             justify="between",
             height="100%",
