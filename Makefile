@@ -7,6 +7,8 @@ BUN_VERSION := 1.4.4
 # CPUs without AVX2 need bun's baseline build.
 BUN_PKG := $(if $(shell grep -m1 -o avx2 /proc/cpuinfo 2>/dev/null),bun-linux-x64,bun-linux-x64-baseline)
 BUN := $(CURDIR)/.tools/node_modules/@oven/$(BUN_PKG)/bin/bun
+AXE_VERSION := 4.11.0
+AXE := $(CURDIR)/.tools/axe/node_modules/axe-core/axe.min.js
 
 export REFLEX_BUN_PATH := $(BUN)
 export REFLEX_TELEMETRY_ENABLED := false
@@ -38,7 +40,10 @@ $(VENV)/.installed: requirements.txt constraints.txt | $(BIN)/python
 $(BUN):
 	npm install --prefix .tools --no-save --no-package-lock --silent @oven/$(BUN_PKG)@$(BUN_VERSION)
 
-setup: $(VENV)/.installed $(BUN)
+$(AXE):
+	npm install --prefix .tools/axe --no-save --no-package-lock --silent axe-core@$(AXE_VERSION)
+
+setup: $(VENV)/.installed $(BUN) $(AXE)
 
 run: setup
 	$(BIN)/python -m inboxapp run

@@ -25,13 +25,20 @@
         return;
       }
       var onRow = !!(t && t.getAttribute && t.getAttribute("data-testid") === "inbox-row");
+      var onList = !!(t && t.id === "inbox-listbox");
       var rows = Array.from(document.querySelectorAll('[data-testid="inbox-row"]'));
       var cur = rows.findIndex(function (r) { return r.getAttribute("aria-selected") === "true"; });
       var go = function (i) {
         var r = rows[Math.max(0, Math.min(rows.length - 1, i))];
         if (r) { r.focus(); r.click(); r.scrollIntoView({ block: "nearest" }); }
       };
-      if (e.key === "j" || (onRow && e.key === "ArrowDown")) {
+      if (onList && (e.key === "ArrowDown" || e.key === "ArrowUp" || e.key === "Home")) {
+        e.preventDefault(); go(e.key === "ArrowUp" ? rows.length - 1 : 0);
+      } else if (onRow && e.key === "Home") {
+        e.preventDefault(); go(0);
+      } else if (onRow && e.key === "End") {
+        e.preventDefault(); go(rows.length - 1);
+      } else if (e.key === "j" || (onRow && e.key === "ArrowDown")) {
         e.preventDefault(); go(onRow ? rows.indexOf(t) + 1 : cur + 1);
       } else if (e.key === "k" || (onRow && e.key === "ArrowUp")) {
         e.preventDefault(); go(onRow ? rows.indexOf(t) - 1 : Math.max(cur - 1, 0));

@@ -47,6 +47,21 @@
   };
   if (root.addEventListener) { root.addEventListener("popstate", app.followHistory); }
 
+  // A scrolling region must be reachable from the keyboard (axe-core scrollable-region-
+  // focusable): Radix's scroll areas (wide tables) get a tab stop when they appear.
+  app.focusableScrollAreas = function () {
+    document.querySelectorAll("[data-radix-scroll-area-viewport]:not([tabindex])")
+      .forEach(function (el) { el.setAttribute("tabindex", "0"); });
+  };
+  if (root.MutationObserver && root.document) {
+    var watch = function () {
+      app.focusableScrollAreas();
+      new root.MutationObserver(app.focusableScrollAreas)
+        .observe(document.body, { childList: true, subtree: true });
+    };
+    if (document.body) { watch(); } else { root.addEventListener("DOMContentLoaded", watch); }
+  }
+
   // The browser's IANA time zone ("UTC" when it cannot tell).
   app.timeZone = function () {
     return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";

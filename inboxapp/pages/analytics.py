@@ -37,7 +37,7 @@ def analytics_header() -> rx.Component:
                     rx.spinner(
                         size="2",
                         aria_label="Loading",
-                        custom_attrs=testid("analytics-loading"),
+                        custom_attrs={**testid("analytics-loading"), "role": "status"},
                     ),
                 ),
                 rx.cond(

@@ -70,7 +70,7 @@ def auto_send_line() -> rx.Component:
         rx.text(
             rx.cond(d["sends_at"] != "", "Sends by itself at " + d["sends_at"], "Sending now"),
             size="1",
-            color="var(--amber-11)",
+            color="var(--amber-12)",
             custom_attrs=testid("draft-auto-send"),
         ),
         rx.cond(

@@ -160,7 +160,7 @@ def inbox_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
         on_click=S.select_lead(row["id"]),
         role="option",
         aria_selected=selected,
-        tab_index=0,
+        tab_index=rx.cond(selected, 0, -1),  # roving: the list is one Tab stop
         style=row_style,
         background_color=rx.cond(selected, "var(--accent-2)", "transparent"),
         border_left=rx.cond(selected, "3px solid var(--accent-9)", "3px solid transparent"),
@@ -194,6 +194,7 @@ def list_skeleton() -> rx.Component:
     return rx.box(
         *(_skeleton_row() for _ in range(SKELETON_ROWS)),
         aria_busy="true",
+        role="status",
         aria_label="Loading conversations",
         width="100%",
         custom_attrs=testid("list-skeleton"),
@@ -325,6 +326,9 @@ def _list_body() -> rx.Component:
                 list_footer(),
                 role="listbox",
                 aria_label="Conversations",
+                # With no row selected the list itself takes the Tab stop (arrows enter it).
+                tab_index=rx.cond(InboxState.selected_id == "", 0, -1),
+                id="inbox-listbox",
                 width="100%",
                 opacity=rx.cond(InboxState.list_loading, "0.6", "1"),
                 transition="opacity 120ms ease-out",

@@ -141,11 +141,16 @@ def inbox_tabs() -> rx.Component:
     """The seven list tabs (the "Awaiting reply" figure sits in the page header) and the
     live-updates indicator at the end of the row."""
     return rx.hstack(
-        *(tab_button(tab) for tab in LIST_TABS),
+        rx.hstack(
+            *(tab_button(tab) for tab in LIST_TABS),
+            role="tablist",
+            aria_label="Inbox filters",
+            spacing="1",
+            wrap="wrap",
+            align="center",
+        ),
         rx.spacer(),
         live_indicator(),
-        role="tablist",
-        aria_label="Inbox filters",
         spacing="1",
         wrap="wrap",
         align="center",

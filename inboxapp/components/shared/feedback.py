@@ -32,7 +32,7 @@ def inline_spinner() -> rx.Component:
     return rx.spinner(
         size="2",
         aria_label="Loading",
-        custom_attrs=testid("loading-spinner"),
+        custom_attrs={**testid("loading-spinner"), "role": "status"},
     )
 
 
@@ -61,7 +61,7 @@ def status_note(
         message != "",
         rx.hstack(
             rx.icon(icon, size=14, color=f"var(--{color}-11)"),
-            rx.text(message, size=size, color=f"var(--{color}-11)"),
+            rx.text(message, size=size, color=f"var(--{color}-12)"),  # 11 is < 4.5:1 on gray
             *extra,
             align="center",
             spacing="2",

@@ -36,13 +36,26 @@ WIDE_CONTENT_STYLE: dict[str, Any] = {
 }
 
 
+def skip_link() -> rx.Component:
+    """The first Tab stop of every page: jump over the navigation to the content."""
+    return rx.el.a(
+        "Skip to content",
+        href="#main",
+        class_name="skip-link",
+        custom_attrs={"data-testid": "skip-link"},
+    )
+
+
 def app_shell(content: rx.Component, *, wide: bool = False) -> rx.Component:
     return rx.box(
+        skip_link(),
         navbar(),
         rx.hstack(
             sidebar(),
             rx.el.main(
                 rx.box(content, style=WIDE_CONTENT_STYLE if wide else styles.content_style),
+                id="main",
+                tab_index=-1,
                 width="100%",
                 min_width="0",
             ),
