@@ -421,6 +421,34 @@ def cancel_auto_send(user_id: uuid.UUID, client_id: uuid.UUID, draft_id: uuid.UU
         s.execute(sa.update(L).where(L.c.id == draft.leadId).values(updatedAt=sa.func.now()))
 
 
+UNDO_WINDOW = timedelta(minutes=15)
+
+
+def restore_draft(user_id: uuid.UUID, client_id: uuid.UUID, draft_id: uuid.UUID) -> None:
+    """Undo a rejection: the caller's own, recent one, while no newer draft replaced it."""
+    with _writing(user_id, client_id) as (s, access):
+        draft = s.execute(
+            sa.select(D).where(D.c.id == draft_id, D.c.clientId == access.client_id)
+            .with_for_update()
+        ).first()  # fmt: skip
+        if draft is None:
+            raise _not_visible(access, "DRAFT_NOT_FOUND", "no such draft in this workspace")
+        _lead(s, access, draft.leadId)
+        newer = s.execute(
+            sa.select(D.c.id).where(D.c.leadId == draft.leadId, D.c.status == "pending")
+        ).first()
+        recent = s.execute(sa.select(sa.func.now() - draft.updatedAt < UNDO_WINDOW)).scalar()
+        if (draft.status != "rejected" or draft.reviewedByUserId != user_id or newer is not None
+                or not recent):  # fmt: skip
+            raise Conflict("CANNOT_UNDO", "this draft can no longer be restored")
+        s.execute(
+            sa.update(D)
+            .where(D.c.id == draft_id)
+            .values(status="pending", reviewedByUserId=None, updatedAt=sa.func.now())
+        )
+        s.execute(sa.update(L).where(L.c.id == draft.leadId).values(updatedAt=sa.func.now()))
+
+
 def reject_draft(user_id: uuid.UUID, client_id: uuid.UUID, draft_id: uuid.UUID) -> None:
     with _writing(user_id, client_id) as (s, access):
         draft = _pending_draft(s, access, draft_id)

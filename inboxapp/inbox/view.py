@@ -286,6 +286,7 @@ def lead_view(lead: Mapping[str, Any], now: datetime, tz: tzinfo) -> dict[str, s
         "assignee_id": _s(lead.get("assignedToUserId")),
         "unread": str(int(lead.get("unreadCount") or 0)),
         "snoozed_until": clock_time(snoozed, now, tz) if snoozed and snoozed > now else "",
+        "snoozed_iso": snoozed.isoformat() if snoozed and snoozed > now else "",
         "booked": clock_time(lead.get("appointmentBookedAt"), now, tz),
         "last_inbound": clock_time(lead.get("lastInboundAt"), now, tz),
         "last_outbound": clock_time(lead.get("lastOutboundAt"), now, tz),

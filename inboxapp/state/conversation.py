@@ -106,6 +106,10 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
         _tz: str
         _user_id: str
 
+        def _offer_undo(self, kind: str, label: str, value: str) -> Any: ...
+
+        def _clear_undo(self) -> None: ...
+
     def _clear_conversation(self) -> None:
         self._put("lead", {})
         self._put("messages", [])
@@ -162,6 +166,7 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
             return []
         self._put("selected_id", lead_id)
         self._read_on_open = ""
+        self._clear_undo()
         self._clear_conversation()
         script = push_lead_script if push else lead_url_script
         events: list[Any] = [rx.call_script(script(self.inbox_client, lead_id))]
@@ -248,6 +253,19 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
         self._put("conversation_loaded", True)
 
     # ------------------------------------------------------------------ actions
+    async def _undoable(
+        self, name: str, call: ActionCall, undo: tuple[str, str, str], **kw: Any
+    ) -> list[Any]:
+        """:meth:`_act`, then (when it succeeded) an Undo offer: ``(kind, label, previous)``."""
+        events = await self._act(name, call, **kw)
+        async with self:
+            if self.action_error or self.busy:
+                return events
+            kind, label, previous = undo
+            if not kind:
+                return events
+            return [*events, self._offer_undo(kind, label, previous)]
+
     async def _act(
         self,
         name: str,
@@ -366,16 +384,23 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
             until = snooze_until(preset, datetime.now(UTC), c.tz)
             actions.snooze(c.user_id, c.client_id, c.lead_id, until)
 
-        for event in await self._act("snooze", call):
+        async with self:
+            previous = self.lead.get("snoozed_iso", "")
+        label = "Woken up" if preset == "clear" else "Snoozed"
+        for event in await self._undoable("snooze", call, ("snooze", label, previous)):
             yield event
 
     @rx.event(background=True)
     async def change_sentiment(self, tag: str) -> AsyncIterator[Any]:
         if not tag:
             return
-        for event in await self._act(
+        async with self:
+            previous = self.lead.get("sentiment", "")
+        undo = ("sentiment", f"Sentiment set to {tag}", previous) if previous else ("", "", "")
+        for event in await self._undoable(
             "sentiment",
             lambda c: actions.set_sentiment(c.user_id, c.client_id, c.lead_id, tag),
+            undo,
             shown={"sentiment": tag, "sentiment_color": sentiment_color(tag)},
         ):
             yield event
@@ -384,9 +409,13 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
     async def change_status(self, status: str) -> AsyncIterator[Any]:
         if not status:
             return
-        for event in await self._act(
+        async with self:
+            previous = self.lead.get("status", "")
+        undo = ("status", f"Status set to {status_label(status)}", previous)
+        for event in await self._undoable(
             "status",
             lambda c: actions.set_status(c.user_id, c.client_id, c.lead_id, status),
+            undo if previous else ("", "", ""),
             shown={"status": status, "status_label": status_label(status)},
         ):
             yield event
@@ -422,8 +451,12 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
 
     @rx.event(background=True)
     async def reject_draft(self) -> AsyncIterator[Any]:
-        for event in await self._act(
-            "reject", lambda c: actions.reject_draft(c.user_id, c.client_id, _draft_uuid(c))
+        async with self:
+            draft_id = self.draft.get("id", "")
+        for event in await self._undoable(
+            "reject",
+            lambda c: actions.reject_draft(c.user_id, c.client_id, _draft_uuid(c)),
+            ("reject", "Draft rejected", draft_id),
         ):
             yield event
 

@@ -22,6 +22,7 @@ from inboxapp.components.inbox.styles import (
     message_body_style,
     small_select_style,
 )
+from inboxapp.components.inbox.undo import undo_bar
 from inboxapp.components.shared.testids import testid
 from inboxapp.domain.vocabulary import LEAD_STATUSES, SENTIMENT_TAGS, status_label
 from inboxapp.inbox.view import SNOOZE_PRESETS
@@ -506,6 +507,7 @@ def conversation_view() -> rx.Component:
             lead_header(),
             rx.cond(InboxState.can_write, action_bar(), read_only_note()),
             action_error(),
+            undo_bar(),
             spacing="3",
             padding="14px 20px 12px",
             width="100%",

@@ -1,0 +1,40 @@
+"""The Undo offer after a quick action ("Draft rejected · Undo"), for a few seconds."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from inboxapp.components.shared.testids import testid
+from inboxapp.state.inbox import InboxState
+
+
+def undo_bar() -> rx.Component:
+    return rx.cond(
+        InboxState.undo_label != "",
+        rx.hstack(
+            rx.icon("undo_2", size=14),
+            rx.text(InboxState.undo_label, size="2", custom_attrs=testid("undo-label")),
+            rx.button(
+                "Undo",
+                on_click=InboxState.undo,
+                variant="soft",
+                size="1",
+                custom_attrs=testid("undo"),
+            ),
+            rx.icon_button(
+                rx.icon("x", size=12),
+                on_click=InboxState.dismiss_undo,
+                variant="ghost",
+                color_scheme="gray",
+                size="1",
+                aria_label="Dismiss",
+            ),
+            align="center",
+            spacing="2",
+            role="status",
+            padding="6px 10px",
+            border_radius="var(--radius-3)",
+            background_color="var(--gray-3)",
+            custom_attrs=testid("undo-bar"),
+        ),
+    )
