@@ -38,7 +38,7 @@ from inboxapp.config import outbound_settings
 from inboxapp.db.engine import workspace_session
 from inboxapp.domain.categories import L, M
 from inboxapp.inbox.hooks import workspace_changed
-from inboxapp.jobs.app import SCHEMA, register
+from inboxapp.jobs.app import register
 from inboxapp.jobs.queue import retry_failed
 from inboxapp.jobs.tasks import (
     InvalidJobInput,
@@ -47,6 +47,7 @@ from inboxapp.jobs.tasks import (
     defer_once,
     parse_client_id,
     requeue_stranded_rows,
+    stranded_by_lock,
 )
 from inboxapp.logs import get_logger
 from inboxapp.pipeline.providers import LABELS, Provider
@@ -294,16 +295,8 @@ def enqueue_after_commit(client_id: uuid.UUID, outbox_id: uuid.UUID) -> None:
         )
 
 
-_STRANDED = sa.text(
-    f"""
-    SELECT o.id, o."clientId" FROM public."Outbox" o
-    WHERE o.state IN ('queued', 'sending')
-      AND o."nextAttemptAt" < now() - make_interval(secs => :age)
-      AND NOT EXISTS (
-        SELECT 1 FROM {SCHEMA}.procrastinate_jobs j
-        WHERE j.lock = 'outbox:' || o.id::text AND j.status IN ('todo', 'doing'))
-    ORDER BY o."nextAttemptAt" LIMIT :limit
-    """
+_STRANDED = stranded_by_lock(
+    "Outbox", "t.state IN ('queued', 'sending')", "nextAttemptAt", "outbox"
 )
 
 
