@@ -180,15 +180,12 @@ def _claim(client_id: uuid.UUID, outbox_id: uuid.UUID) -> Claim | str:
             _fail(s, row, failed or "not sendable")
         else:
             attempts = row.attempts + 1
-            s.execute(
-                sa.update(OB)
-                .where(OB.c.id == outbox_id)
-                .values(state="sending", attempts=attempts, updatedAt=sa.func.now())
-            )
-            s.execute(
-                sa.update(M)
-                .where(M.c.id == row.messageId)
-                .values(deliveryStatus="sending", deliveryAttempts=attempts)
+            _set_state(
+                s,
+                OB.c.id == outbox_id,
+                row.messageId,
+                outbox=dict(state="sending", attempts=attempts),
+                message=dict(deliveryStatus="sending", deliveryAttempts=attempts),
             )
             return Claim(
                 outbox_id,
@@ -202,16 +199,26 @@ def _claim(client_id: uuid.UUID, outbox_id: uuid.UUID) -> Claim | str:
     return "failed"
 
 
+def _set_state(
+    s: Any,
+    where: sa.ColumnElement[bool],
+    message_id: uuid.UUID,
+    *,
+    outbox: dict[str, Any],
+    message: dict[str, Any],
+) -> None:
+    """One delivery step: the outbox row ``where`` finds (``updatedAt`` now) and its message."""
+    s.execute(sa.update(OB).where(where).values(**outbox, updatedAt=sa.func.now()))
+    s.execute(sa.update(M).where(M.c.id == message_id).values(**message))
+
+
 def _fail(s: Any, row: Any, reason: str) -> None:
-    s.execute(
-        sa.update(OB)
-        .where(OB.c.id == row.id)
-        .values(state="failed", lastError=reason, updatedAt=sa.func.now())
-    )
-    s.execute(
-        sa.update(M)
-        .where(M.c.id == row.messageId)
-        .values(deliveryStatus="failed", deliveryError=reason)
+    _set_state(
+        s,
+        OB.c.id == row.id,
+        row.messageId,
+        outbox=dict(state="failed", lastError=reason),
+        message=dict(deliveryStatus="failed", deliveryError=reason),
     )
 
 
@@ -220,20 +227,16 @@ def _record_failure(
 ) -> None:
     state = "failed" if final else "queued"
     with workspace_session(client_id) as s:
-        s.execute(
-            sa.update(OB)
-            .where(OB.c.id == claim.outbox_id, OB.c.state == "sending")
-            .values(
+        _set_state(
+            s,
+            sa.and_(OB.c.id == claim.outbox_id, OB.c.state == "sending"),
+            claim.message_id,
+            outbox=dict(
                 state=state,
                 lastError=reason,
                 nextAttemptAt=sa.func.now() + timedelta(seconds=delay_s),
-                updatedAt=sa.func.now(),
-            )
-        )
-        s.execute(
-            sa.update(M)
-            .where(M.c.id == claim.message_id)
-            .values(deliveryStatus=state, deliveryError=reason)
+            ),
+            message=dict(deliveryStatus=state, deliveryError=reason),
         )
     workspace_changed(client_id)
 
@@ -241,21 +244,14 @@ def _record_failure(
 def _record_sent(client_id: uuid.UUID, claim: Claim, provider_id: str | None) -> None:
     provider = claim.credentials.provider.value
     with workspace_session(client_id) as s:
-        s.execute(
-            sa.update(OB)
-            .where(OB.c.id == claim.outbox_id)
-            .values(
-                state="sent",
-                providerMessageId=provider_id,
-                lastError=None,
-                sentAt=sa.func.now(),
-                updatedAt=sa.func.now(),
-            )
-        )
-        s.execute(
-            sa.update(M)
-            .where(M.c.id == claim.message_id)
-            .values(deliveryStatus="sent", deliveryError=None, provider=provider)
+        _set_state(
+            s,
+            OB.c.id == claim.outbox_id,
+            claim.message_id,
+            outbox=dict(
+                state="sent", providerMessageId=provider_id, lastError=None, sentAt=sa.func.now()
+            ),
+            message=dict(deliveryStatus="sent", deliveryError=None, provider=provider),
         )
         if provider_id:
             # The provider may report our own message back (a webhook of the sent message);
