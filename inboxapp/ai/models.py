@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from inboxapp.db.columns import client_pk
+from inboxapp.db.columns import client_pk, counter
 from inboxapp.db.columns import fk as _fk
 from inboxapp.db.columns import timestamp as _ts
 
@@ -64,9 +64,7 @@ class AIUsage(SQLModel, table=True):
     day: date = Field(sa_column=sa.Column(sa.Date, primary_key=True))
     provider: str = Field(sa_column=sa.Column(sa.Text, primary_key=True))
     model: str = Field(sa_column=sa.Column(sa.Text, primary_key=True))
-    requests: int = Field(
-        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
-    )
+    requests: int = counter()
     promptTokens: int = Field(
         default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0")
     )

@@ -33,6 +33,11 @@ def client_pk() -> Any:
     )
 
 
+def counter() -> Any:
+    """An ``integer NOT NULL DEFAULT 0`` column."""
+    return Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
+
+
 def required_text() -> Any:
     """A ``text NOT NULL`` column."""
     return Field(sa_column=sa.Column(sa.Text, nullable=False))

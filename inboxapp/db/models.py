@@ -16,6 +16,7 @@ from sqlmodel import Field, SQLModel
 from inboxapp.db.columns import (
     NOW,
     client_pk,
+    counter,
     dirty_at,
     dirty_seq,
     lead_fk,
@@ -72,9 +73,7 @@ class Client(SQLModel, table=True):
             server_default=sa.text("""'{"roundRobinEnabled": true, "timezone": "UTC"}'::jsonb"""),
         ),
     )
-    roundRobinCursor: int = Field(
-        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
-    )
+    roundRobinCursor: int = counter()
     createdAt: datetime | None = _ts(nullable=False, server_now=True)
 
 
@@ -188,9 +187,7 @@ class Lead(SQLModel, table=True):
     lastMessageAt: datetime | None = _ts()
     lastMessageDirection: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     lastMessagePreview: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
-    unreadCount: int = Field(
-        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
-    )
+    unreadCount: int = counter()
     snoozedUntil: datetime | None = _ts()
     assignedToUserId: uuid.UUID | None = _fk("User.id", nullable=True, ondelete="SET NULL")
     assignedAt: datetime | None = _ts()
@@ -268,9 +265,7 @@ class Message(SQLModel, table=True):
     NULL for inbound messages and outbound ones sent elsewhere (they read as sent)."""
     deliveryError: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     """Why the last send failed (for people; never a provider's raw answer)."""
-    deliveryAttempts: int = Field(
-        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
-    )
+    deliveryAttempts: int = counter()
     createdAt: datetime | None = _ts(nullable=False, server_now=True)
 
 
@@ -329,10 +324,6 @@ class AIDraft(SQLModel, table=True):
 TENANT_TABLES = ("Client", "ClientMember", "Campaign", "Lead", "Message", "AIDraft")
 
 
-def _count() -> Any:
-    return Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
-
-
 class InboxCounts(SQLModel, table=True):
     """Materialized counts: one row per (workspace, scope); scope 0-uuid is the global row."""
 
@@ -340,14 +331,14 @@ class InboxCounts(SQLModel, table=True):
 
     clientId: uuid.UUID = client_pk()
     scopeUserId: uuid.UUID = Field(sa_column=sa.Column(UUID(as_uuid=True), primary_key=True))
-    allResponses: int = _count()
-    requiresAttention: int = _count()
-    previouslyRequiredAttention: int = _count()
-    needsRepair: int = _count()
-    aiSent: int = _count()
-    aiReview: int = _count()
-    totalNonBlacklisted: int = _count()
-    total: int = _count()
+    allResponses: int = counter()
+    requiresAttention: int = counter()
+    previouslyRequiredAttention: int = counter()
+    needsRepair: int = counter()
+    aiSent: int = counter()
+    aiReview: int = counter()
+    totalNonBlacklisted: int = counter()
+    total: int = counter()
     computedAt: datetime | None = _ts(nullable=False, server_now=True)
     version: int = Field(
         default=1, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="1")

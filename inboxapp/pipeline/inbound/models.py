@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlmodel import Field, SQLModel
 
+from inboxapp.db.columns import counter, partial_index, required_text
 from inboxapp.db.columns import fk as _fk
-from inboxapp.db.columns import partial_index, required_text
 from inboxapp.db.columns import uuid_pk as _uuid_pk
 from inboxapp.pipeline.providers import Provider
 
@@ -101,9 +101,7 @@ class WebhookEvent(SQLModel, table=True):
     status: str = Field(
         default="pending", sa_column=sa.Column(sa.Text, nullable=False, server_default="pending")
     )
-    attempts: int = Field(
-        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
-    )
+    attempts: int = counter()
     lastErrorCode: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     processedAt: datetime | None = Field(
         default=None, sa_column=sa.Column(sa.DateTime(timezone=True))

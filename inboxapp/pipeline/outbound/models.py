@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlmodel import Field, SQLModel
 
+from inboxapp.db.columns import counter, partial_index, required_text
 from inboxapp.db.columns import fk as _fk
-from inboxapp.db.columns import partial_index, required_text
 from inboxapp.db.columns import timestamp as _ts
 from inboxapp.db.columns import uuid_pk as _uuid_pk
 from inboxapp.pipeline.providers import Provider
@@ -66,9 +66,7 @@ class Outbox(SQLModel, table=True):
     state: str = Field(
         default="queued", sa_column=sa.Column(sa.Text, nullable=False, server_default="queued")
     )
-    attempts: int = Field(
-        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
-    )
+    attempts: int = counter()
     nextAttemptAt: datetime | None = _ts(nullable=False, server_now=True)
     lastError: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     providerMessageId: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
