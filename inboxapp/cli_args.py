@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 
 def workspace_id(value: str) -> uuid.UUID:
@@ -63,3 +64,19 @@ def targets(
     if args.client_id:
         return [args.client_id]
     return every() if args.all else dirty()
+
+
+def selection_error(
+    ids: Sequence[object] | None, every: bool, client_id: object, *, ids_hint: str, every_flag: str
+) -> int | None:
+    """For commands that act on given ids or on every failed one: exit code 2 (after a
+    one-line error) when nothing is selected or ``--client-id`` comes without ``every_flag``;
+    None when the selection is fine."""
+    if not ids and not every:
+        message = f"give {ids_hint} or {every_flag}"
+    elif client_id and not every:
+        message = f"--client-id only filters {every_flag}"
+    else:
+        return None
+    print(f"inboxapp: error: {message}", file=sys.stderr)
+    return 2

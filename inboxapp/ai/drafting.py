@@ -302,11 +302,16 @@ def delete_replay_drafts(client_id: uuid.UUID, run_id: str) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def is_latest_inbound(s: Session, lead_id: uuid.UUID, message_id: uuid.UUID) -> bool:
-    latest = s.execute(
+def latest_inbound(s: Session, lead_id: uuid.UUID) -> uuid.UUID | None:
+    """The id of the lead's latest inbound message (None before the lead wrote)."""
+    latest: uuid.UUID | None = s.execute(
         sa.select(M.c.id)
         .where(M.c.leadId == lead_id, M.c.direction == "inbound")
         .order_by(M.c.sentAt.desc(), M.c.id.desc())
         .limit(1)
     ).scalar_one_or_none()
-    return latest == message_id
+    return latest
+
+
+def is_latest_inbound(s: Session, lead_id: uuid.UUID, message_id: uuid.UUID) -> bool:
+    return latest_inbound(s, lead_id) == message_id

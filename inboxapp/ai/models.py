@@ -11,9 +11,10 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from inboxapp.db.columns import client_pk, counter
 from inboxapp.db.columns import fk as _fk
 from inboxapp.db.columns import timestamp as _ts
 
@@ -33,13 +34,7 @@ class AISettings(SQLModel, table=True):
         sa.CheckConstraint('"autoSendDelayMinutes" BETWEEN 0 AND 1440', name="AISettings_delay"),
     )
 
-    clientId: uuid.UUID = Field(
-        sa_column=sa.Column(
-            UUID(as_uuid=True),
-            sa.ForeignKey("Client.id", ondelete="CASCADE"),
-            primary_key=True,
-        )
-    )
+    clientId: uuid.UUID = client_pk()
     provider: str = _text("local")
     baseUrl: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     model: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
@@ -65,19 +60,11 @@ class AISettings(SQLModel, table=True):
 class AIUsage(SQLModel, table=True):
     __tablename__ = "AIUsage"
 
-    clientId: uuid.UUID = Field(
-        sa_column=sa.Column(
-            UUID(as_uuid=True),
-            sa.ForeignKey("Client.id", ondelete="CASCADE"),
-            primary_key=True,
-        )
-    )
+    clientId: uuid.UUID = client_pk()
     day: date = Field(sa_column=sa.Column(sa.Date, primary_key=True))
     provider: str = Field(sa_column=sa.Column(sa.Text, primary_key=True))
     model: str = Field(sa_column=sa.Column(sa.Text, primary_key=True))
-    requests: int = Field(
-        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
-    )
+    requests: int = counter()
     promptTokens: int = Field(
         default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0")
     )

@@ -9,10 +9,11 @@ import uuid
 import sqlalchemy as sa
 
 from inboxapp.db.engine import user_session
-from inboxapp.domain.categories import L, M
+from inboxapp.domain.categories import L
 from inboxapp.errors import BadRequest, Conflict, Forbidden, NotFound, reject_nul
 from inboxapp.inbox.queries import require_access
 
+from .drafting import latest_inbound
 from .jobs import enqueue_draft
 
 MAX_INSTRUCTION = 500
@@ -40,12 +41,7 @@ def regenerate(
             raise NotFound("LEAD_NOT_FOUND", "no such conversation in this workspace")
         if lead.status == "blacklisted":
             raise Conflict("LEAD_OPTED_OUT", "this lead opted out: no drafts")
-        latest = s.execute(
-            sa.select(M.c.id)
-            .where(M.c.leadId == lead_id, M.c.direction == "inbound")
-            .order_by(M.c.sentAt.desc(), M.c.id.desc())
-            .limit(1)
-        ).scalar_one_or_none()
+        latest = latest_inbound(s, lead_id)
     if latest is None:
         raise Conflict("NOTHING_TO_ANSWER", "the lead has not written yet")
     enqueue_draft(client_id, lead_id, latest, text or "regenerate")

@@ -28,7 +28,7 @@ from inboxapp.payloads import Id, Payload
 from inboxapp.pipeline import providers
 from inboxapp.pipeline.inbound import adapters
 from inboxapp.pipeline.inbound.endpoints import TOKEN_PATTERN, Endpoint, find_endpoint
-from inboxapp.pipeline.inbound.event import PayloadError
+from inboxapp.pipeline.inbound.fields import PayloadError
 from inboxapp.pipeline.inbound.settings import MAX_BODY_BYTES
 from inboxapp.pipeline.inbound.signature import HEADER, SignatureError, verify
 from inboxapp.pipeline.inbound.store import store_event

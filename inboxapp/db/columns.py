@@ -1,4 +1,5 @@
-"""Column helpers shared by every table module (uuid primary keys, foreign keys, timestamps)."""
+"""Column helpers shared by every table module (uuid primary keys, foreign keys, timestamps,
+required text, partial indexes)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,32 @@ def uuid_pk() -> Any:
             UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")
         ),
     )
+
+
+def client_pk() -> Any:
+    """``clientId`` as (part of) the primary key, deleted with its workspace."""
+    return Field(
+        sa_column=sa.Column(
+            UUID(as_uuid=True),
+            sa.ForeignKey("Client.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+
+
+def counter() -> Any:
+    """An ``integer NOT NULL DEFAULT 0`` column."""
+    return Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
+
+
+def required_text() -> Any:
+    """A ``text NOT NULL`` column."""
+    return Field(sa_column=sa.Column(sa.Text, nullable=False))
+
+
+def partial_index(name: str, *columns: str, where: str, unique: bool = False) -> sa.Index:
+    """An index over the rows matching ``where`` (SQL)."""
+    return sa.Index(name, *columns, unique=unique, postgresql_where=sa.text(where))
 
 
 def fk(target: str, *, nullable: bool = False, ondelete: str = "CASCADE") -> Any:

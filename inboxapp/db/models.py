@@ -14,7 +14,16 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlmodel import Field, SQLModel
 
 from inboxapp.db import search
-from inboxapp.db.columns import NOW, dirty_at, dirty_seq, lead_fk
+from inboxapp.db.columns import (
+    NOW,
+    client_pk,
+    counter,
+    dirty_at,
+    dirty_seq,
+    lead_fk,
+    partial_index,
+    required_text,
+)
 from inboxapp.db.columns import fk as _fk
 from inboxapp.db.columns import timestamp as _ts
 from inboxapp.db.columns import uuid_pk as _uuid_pk
@@ -27,9 +36,9 @@ class User(SQLModel, table=True):
     __table_args__ = (sa.Index("User_email_lower_key", sa.text("lower(email)"), unique=True),)
 
     id: uuid.UUID = _uuid_pk()
-    email: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    email: str = required_text()
     passwordHash: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
-    displayName: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    displayName: str = required_text()
     disabledAt: datetime | None = _ts()
     createdAt: datetime | None = _ts(nullable=False, server_now=True)
 
@@ -55,7 +64,7 @@ class Client(SQLModel, table=True):
     __tablename__ = "Client"
 
     id: uuid.UUID = _uuid_pk()
-    name: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    name: str = required_text()
     ownerUserId: uuid.UUID | None = _fk("User.id", nullable=True, ondelete="SET NULL")
     settings: dict[str, Any] = Field(
         default_factory=dict,
@@ -65,9 +74,7 @@ class Client(SQLModel, table=True):
             server_default=sa.text("""'{"roundRobinEnabled": true, "timezone": "UTC"}'::jsonb"""),
         ),
     )
-    roundRobinCursor: int = Field(
-        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
-    )
+    roundRobinCursor: int = counter()
     createdAt: datetime | None = _ts(nullable=False, server_now=True)
 
 
@@ -85,7 +92,7 @@ class ClientMember(SQLModel, table=True):
     id: uuid.UUID = _uuid_pk()
     clientId: uuid.UUID = _fk("Client.id")
     userId: uuid.UUID = _fk("User.id")
-    role: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    role: str = required_text()
     createdAt: datetime | None = _ts(nullable=False, server_now=True)
 
 
@@ -93,19 +100,19 @@ class Campaign(SQLModel, table=True):
     __tablename__ = "Campaign"
     __table_args__ = (
         sa.Index("Campaign_clientId_idx", "clientId"),
-        sa.Index(
+        partial_index(
             "Campaign_client_provider_external_key",
             "clientId",
             "provider",
             "externalId",
+            where='"externalId" IS NOT NULL',
             unique=True,
-            postgresql_where=sa.text('"externalId" IS NOT NULL'),
         ),
     )
 
     id: uuid.UUID = _uuid_pk()
     clientId: uuid.UUID = _fk("Client.id")
-    name: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    name: str = required_text()
     channel: str = Field(sa_column=sa.Column(sa.Text, nullable=False, server_default="email"))
     provider: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     """The campaign tool it lives in (``inboxapp.pipeline.providers.Provider``), when known."""
@@ -136,17 +143,9 @@ class Lead(SQLModel, table=True):
         sa.Index(
             search.IDENTITY_INDEX_NAME, sa.text(search.identity_sql()), postgresql_using="gin"
         ),
-        sa.Index(
-            "Lead_client_phone_idx",
-            "clientId",
-            "phone",
-            postgresql_where=sa.text("phone IS NOT NULL"),
-        ),
-        sa.Index(
-            "Lead_client_linkedin_idx",
-            "clientId",
-            "linkedinUrl",
-            postgresql_where=sa.text('"linkedinUrl" IS NOT NULL'),
+        partial_index("Lead_client_phone_idx", "clientId", "phone", where="phone IS NOT NULL"),
+        partial_index(
+            "Lead_client_linkedin_idx", "clientId", "linkedinUrl", where='"linkedinUrl" IS NOT NULL'
         ),
         sa.Index(
             "Lead_externalIds_idx",
@@ -154,11 +153,7 @@ class Lead(SQLModel, table=True):
             postgresql_using="gin",
             postgresql_ops={"externalIds": "jsonb_path_ops"},
         ),
-        sa.Index(
-            "Lead_snoozedUntil_idx",
-            "snoozedUntil",
-            postgresql_where=sa.text('"snoozedUntil" IS NOT NULL'),
-        ),
+        partial_index("Lead_snoozedUntil_idx", "snoozedUntil", where='"snoozedUntil" IS NOT NULL'),
         sa.CheckConstraint(
             '"overallScore" IS NULL OR "overallScore" BETWEEN 0 AND 4', name="Lead_score_check"
         ),
@@ -196,9 +191,7 @@ class Lead(SQLModel, table=True):
     lastMessageAt: datetime | None = _ts()
     lastMessageDirection: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     lastMessagePreview: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
-    unreadCount: int = Field(
-        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
-    )
+    unreadCount: int = counter()
     snoozedUntil: datetime | None = _ts()
     assignedToUserId: uuid.UUID | None = _fk("User.id", nullable=True, ondelete="SET NULL")
     assignedAt: datetime | None = _ts()
@@ -216,14 +209,12 @@ class Message(SQLModel, table=True):
         sa.Index("Message_lead_sent_idx", "leadId", "sentAt"),
         sa.Index("Message_client_sent_idx", "clientId", "sentAt"),
         sa.Index(search.INDEX_NAME, sa.text(search.document_sql()), postgresql_using="gin"),
-        sa.Index(
+        partial_index(
             "Message_ai_sent_idx",
             "clientId",
             "leadId",
-            postgresql_where=sa.text(
-                "channel = 'email' AND direction = 'outbound' AND source = 'zrg'"
-                ' AND "sentBy" = \'ai\' AND "aiDraftId" IS NOT NULL'
-            ),
+            where="channel = 'email' AND direction = 'outbound' AND source = 'zrg'"
+            ' AND "sentBy" = \'ai\' AND "aiDraftId" IS NOT NULL',
         ),
         sa.CheckConstraint("channel IN ('sms','email','linkedin')", name="Message_channel_check"),
         sa.CheckConstraint("source IN ('zrg','campaign')", name="Message_source_check"),
@@ -236,27 +227,27 @@ class Message(SQLModel, table=True):
             " OR \"deliveryStatus\" IN ('queued', 'sending', 'sent', 'failed')",
             name="Message_deliveryStatus_check",
         ),
-        sa.Index(
+        partial_index(
             "Message_client_provider_message_key",
             "clientId",
             "provider",
             "providerMessageId",
+            where='"providerMessageId" IS NOT NULL',
             unique=True,
-            postgresql_where=sa.text('"providerMessageId" IS NOT NULL'),
         ),
     )
 
     id: uuid.UUID = _uuid_pk()
     clientId: uuid.UUID = _fk("Client.id")
     leadId: uuid.UUID = Field(sa_column=sa.Column(UUID(as_uuid=True), nullable=False))
-    channel: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    source: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    direction: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    channel: str = required_text()
+    source: str = required_text()
+    direction: str = required_text()
     sentBy: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     sentByUserId: uuid.UUID | None = _fk("User.id", nullable=True, ondelete="SET NULL")
     aiDraftId: uuid.UUID | None = Field(default=None, sa_column=sa.Column(UUID(as_uuid=True)))
     subject: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
-    body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    body: str = required_text()
     sentAt: datetime = Field(
         sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=NOW)
     )
@@ -279,9 +270,7 @@ class Message(SQLModel, table=True):
     NULL for inbound messages and outbound ones sent elsewhere (they read as sent)."""
     deliveryError: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     """Why the last send failed (for people; never a provider's raw answer)."""
-    deliveryAttempts: int = Field(
-        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
-    )
+    deliveryAttempts: int = counter()
     createdAt: datetime | None = _ts(nullable=False, server_now=True)
 
 
@@ -290,11 +279,11 @@ class AIDraft(SQLModel, table=True):
     __table_args__ = (
         lead_fk("AIDraft"),
         sa.Index("AIDraft_lead_idx", "leadId"),
-        sa.Index(
+        partial_index(
             "AIDraft_client_review_idx",
             "clientId",
             "leadId",
-            postgresql_where=sa.text("status = 'pending' AND \"autoSendAction\" = 'needs_review'"),
+            where="status = 'pending' AND \"autoSendAction\" = 'needs_review'",
         ),
         sa.CheckConstraint(
             "status IN ('pending','approved','rejected','superseded','blocked','replay')",
@@ -304,11 +293,7 @@ class AIDraft(SQLModel, table=True):
             "\"autoSendAction\" IN ('send_immediate','send_delayed','needs_review','skip','error')",
             name="AIDraft_action_check",
         ),
-        sa.Index(
-            "AIDraft_replay_idx",
-            "replayRunId",
-            postgresql_where=sa.text('"replayRunId" IS NOT NULL'),
-        ),
+        partial_index("AIDraft_replay_idx", "replayRunId", where='"replayRunId" IS NOT NULL'),
     )
 
     id: uuid.UUID = _uuid_pk()
@@ -316,7 +301,7 @@ class AIDraft(SQLModel, table=True):
     leadId: uuid.UUID = Field(sa_column=sa.Column(UUID(as_uuid=True), nullable=False))
     triggerMessageId: uuid.UUID | None = _fk("Message.id", nullable=True, ondelete="SET NULL")
     channel: str = Field(sa_column=sa.Column(sa.Text, nullable=False, server_default="email"))
-    body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    body: str = required_text()
     status: str = Field(
         default="pending", sa_column=sa.Column(sa.Text, nullable=False, server_default="pending")
     )
@@ -344,31 +329,21 @@ class AIDraft(SQLModel, table=True):
 TENANT_TABLES = ("Client", "ClientMember", "Campaign", "Lead", "Message", "AIDraft")
 
 
-def _count() -> Any:
-    return Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
-
-
 class InboxCounts(SQLModel, table=True):
     """Materialized counts: one row per (workspace, scope); scope 0-uuid is the global row."""
 
     __tablename__ = "inbox_counts"
 
-    clientId: uuid.UUID = Field(
-        sa_column=sa.Column(
-            UUID(as_uuid=True),
-            sa.ForeignKey("Client.id", ondelete="CASCADE"),
-            primary_key=True,
-        )
-    )
+    clientId: uuid.UUID = client_pk()
     scopeUserId: uuid.UUID = Field(sa_column=sa.Column(UUID(as_uuid=True), primary_key=True))
-    allResponses: int = _count()
-    requiresAttention: int = _count()
-    previouslyRequiredAttention: int = _count()
-    needsRepair: int = _count()
-    aiSent: int = _count()
-    aiReview: int = _count()
-    totalNonBlacklisted: int = _count()
-    total: int = _count()
+    allResponses: int = counter()
+    requiresAttention: int = counter()
+    previouslyRequiredAttention: int = counter()
+    needsRepair: int = counter()
+    aiSent: int = counter()
+    aiReview: int = counter()
+    totalNonBlacklisted: int = counter()
+    total: int = counter()
     computedAt: datetime | None = _ts(nullable=False, server_now=True)
     version: int = Field(
         default=1, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="1")
@@ -381,12 +356,6 @@ DIRTY_SEQ = sa.Sequence("inbox_counts_dirty_seq", metadata=SQLModel.metadata)
 class InboxCountsDirty(SQLModel, table=True):
     __tablename__ = "inbox_counts_dirty"
 
-    clientId: uuid.UUID = Field(
-        sa_column=sa.Column(
-            UUID(as_uuid=True),
-            sa.ForeignKey("Client.id", ondelete="CASCADE"),
-            primary_key=True,
-        )
-    )
+    clientId: uuid.UUID = client_pk()
     dirtyAt: datetime | None = dirty_at()
     dirtySeq: int | None = dirty_seq(DIRTY_SEQ)

@@ -60,13 +60,23 @@ def _not_visible(access: Access, code: str, message: str) -> Exception:
     return NotFound(code, message)
 
 
-def _lead(s: Session, access: Access, lead_id: uuid.UUID) -> Any:
+def _locked(
+    s: Session, access: Access, table: sa.Table, row_id: uuid.UUID, code: str, message: str
+) -> Any:
+    """The row of ``table`` in the caller's workspace, locked for the update; else 403/404."""
     row = s.execute(
-        sa.select(L).where(L.c.id == lead_id, L.c.clientId == access.client_id).with_for_update()
+        sa.select(table)
+        .where(table.c.id == row_id, table.c.clientId == access.client_id)
+        .with_for_update()
     ).first()
     if row is None:
-        raise _not_visible(access, "LEAD_NOT_FOUND", "no such conversation in this workspace")
+        raise _not_visible(access, code, message)
     return row
+
+
+def _lead(s: Session, access: Access, lead_id: uuid.UUID) -> Any:
+    message = "no such conversation in this workspace"
+    return _locked(s, access, L, lead_id, "LEAD_NOT_FOUND", message)
 
 
 def _clean_body(body: str) -> str:
@@ -355,11 +365,7 @@ def assign(
 
 
 def _pending_draft(s: Session, access: Access, draft_id: uuid.UUID) -> Any:
-    draft = s.execute(
-        sa.select(D).where(D.c.id == draft_id, D.c.clientId == access.client_id).with_for_update()
-    ).first()
-    if draft is None:
-        raise _not_visible(access, "DRAFT_NOT_FOUND", "no such draft in this workspace")
+    draft = _locked(s, access, D, draft_id, "DRAFT_NOT_FOUND", "no such draft in this workspace")
     if draft.status != "pending":
         raise Conflict("DRAFT_NOT_PENDING", f"this draft was already {draft.status}")
     return draft

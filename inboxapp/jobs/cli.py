@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from inboxapp.cli_args import add_actions, positive_int, workspace_id
+from inboxapp.cli_args import add_actions, positive_int, selection_error, workspace_id
 
 QUEUES_HELP = "only these queues (counts, analytics, maintenance, ...); default: all"
 
@@ -74,12 +74,15 @@ def cmd_jobs_status(args: argparse.Namespace) -> int:
 def cmd_jobs_retry(args: argparse.Namespace) -> int:
     from inboxapp.jobs.queue import retry_failed
 
-    if not args.job_ids and not args.all_failed:
-        print("inboxapp: error: give JOB_ID(s) or --all-failed", file=sys.stderr)
-        return 2
-    if args.client_id and not args.all_failed:
-        print("inboxapp: error: --client-id only filters --all-failed", file=sys.stderr)
-        return 2
+    error = selection_error(
+        args.job_ids,
+        args.all_failed,
+        args.client_id,
+        ids_hint="JOB_ID(s)",
+        every_flag="--all-failed",
+    )
+    if error is not None:
+        return error
     result = retry_failed(args.job_ids, all_failed=args.all_failed, client_id=_text(args.client_id))
     if args.json:
         print(json.dumps(result))

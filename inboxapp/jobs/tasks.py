@@ -277,6 +277,22 @@ STRANDED_LIMIT = 500
 """Rows one stranded-row sweep queues at most (the next sweep takes the rest)."""
 
 
+def stranded_by_lock(table: str, waiting: str, since: str, lock: str) -> sa.TextClause:
+    """The query :func:`requeue_stranded_rows` runs for rows of ``table`` whose job holds the
+    lock ``<lock>:<id>``: rows ``t`` matching ``waiting`` whose ``since`` column is older than
+    ``:age`` and that no queued or running job holds, oldest first."""
+    return sa.text(
+        f"""
+        SELECT t.id, t."clientId" FROM public."{table}" t
+        WHERE {waiting} AND t."{since}" < now() - make_interval(secs => :age)
+          AND NOT EXISTS (
+            SELECT 1 FROM {SCHEMA}.procrastinate_jobs j
+            WHERE j.lock = '{lock}:' || t.id::text AND j.status IN ('todo', 'doing'))
+        ORDER BY t."{since}" LIMIT :limit
+        """
+    )
+
+
 def requeue_stranded_rows(
     query: sa.TextClause,
     age_s: float,

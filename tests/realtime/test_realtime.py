@@ -62,6 +62,33 @@ def run(scenario: Callable[[], Awaitable[None]], timeout: float = 30) -> None:
     asyncio.run(main())
 
 
+class MovableClock(asyncio.SelectorEventLoop):
+    """An event loop whose clock the test moves forward: a hub timer (batch window, counts
+    pace) falls due when the test says so, after what it waits for has happened, never after
+    a wall-clock window that a loaded machine can overrun."""
+
+    ahead = 0.0
+
+    def time(self) -> float:
+        return super().time() + self.ahead
+
+
+def run_with_clock(scenario: Callable[[MovableClock], Awaitable[None]]) -> None:
+    """Run ``scenario(loop)`` on a :class:`MovableClock` (no loop-timed overall timeout: moving
+    the clock would fire it; every wait inside has its own deadline)."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        assert isinstance(loop, MovableClock)
+        try:
+            await scenario(loop)
+        finally:
+            await shutdown()
+
+    with asyncio.Runner(loop_factory=MovableClock) as runner:
+        runner.run(main())
+
+
 def token(user: User, *, ttl: int = 3600, now: int | None = None) -> str:
     return issue_access_token(
         user_id=str(user.id),
@@ -432,13 +459,15 @@ def test_queries_per_batch_bounded_by_scopes_not_subscribers() -> None:
     mine = [create_lead(ws, assignedToUserId=setter.id) for _ in range(10)]
     others = [create_lead(ws) for _ in range(10)]
 
-    async def scenario() -> None:
+    async def scenario(clock: MovableClock) -> None:
         hub = process_hub()
         tokens = [token(u) for u in (owner, *admins) for _ in range(5)]  # 45 global sessions
         tokens += [token(setter) for _ in range(5)]  # 5 sessions of one setter
         async with contextlib.AsyncExitStack() as stack:
             subs = [await stack.enter_async_context(subscribe(ws.id, t)) for t in tokens]
             assert hub.subscriber_count(ws.id) == 50
+            # The window stays open until the clock is moved: every commit lands in it.
+            hub.batch_window, hub.lead_delay = 3600.0, None
             start = hub.stats.snapshot()
 
             def burst() -> None:  # 20 transactions in quick succession
@@ -446,6 +475,12 @@ def test_queries_per_batch_bounded_by_scopes_not_subscribers() -> None:
                     update_lead(lead.id, status="qualified")
 
             await write(burst)
+            await until(
+                lambda: hub.stats.feed_events - start["feed_events"] >= 20,
+                "the 20 commits' notifications at the hub",
+            )
+            assert hub.stats.batches == start["batches"] and nothing_pending(*subs)
+            clock.ahead += hub.batch_window  # the window closes
             all_ids = {lead.id for lead in [*mine, *others]}
             mine_ids = {lead.id for lead in mine}
             for sub in subs[:45]:
@@ -458,7 +493,7 @@ def test_queries_per_batch_bounded_by_scopes_not_subscribers() -> None:
             batches = stats["batches"] - start["batches"]
             visibility = stats["visibility_queries"] - start["visibility_queries"]
             access = stats["access_queries"] - start["access_queries"]
-            assert 1 <= batches <= 4, stats  # 20 commits coalesced, not 20 batches
+            assert batches == 1, stats  # 20 commits coalesced, not 20 batches
             assert access == batches  # one roles/sessions query per workspace batch
             assert visibility <= 2 * batches  # global + the one setter scope, never 50
 
@@ -491,7 +526,7 @@ def test_queries_per_batch_bounded_by_scopes_not_subscribers() -> None:
                     await hub.fetch_once(("broken", version), broken)
         assert hub.subscriber_count() == 0
 
-    run(scenario)
+    run_with_clock(scenario)
 
 
 def test_token_refresher_extends_the_subscription_before_expiry() -> None:
@@ -571,16 +606,22 @@ def test_simulator_posts_webhooks_and_writes_through_the_service_layer(
 
 def test_counts_events_are_paced_for_busy_workspaces_only() -> None:
     """A materialized recompute's ``COUNTS`` event waits ``counts_pace`` (and coalesces) in a
-    workspace with ``MANY_SUBSCRIBERS`` subscribers here; a quiet workspace gets it at once."""
+    workspace with ``MANY_SUBSCRIBERS`` subscribers here; a quiet workspace gets it at once.
+
+    The pace is an hour of the loop's clock, which the test moves once every recompute has
+    reached the hub: the quiet event arriving at all shows it was not paced, and no commit
+    can be slow enough to miss the busy one's pace."""
     from inboxapp.realtime.hub import MANY_SUBSCRIBERS
 
     busy_owner, quiet_owner = create_user(), create_user()
     busy = create_workspace("Busy counts", owner=busy_owner)
     quiet = create_workspace("Quiet counts", owner=quiet_owner)
+    lead = create_lead(busy)
 
-    async def scenario() -> None:
+    async def scenario(clock: MovableClock) -> None:
         hub = process_hub()
         assert hub.counts_pace > 0
+        hub.counts_pace = 3600.0
         async with contextlib.AsyncExitStack() as stack:
             busy_subs = [
                 await stack.enter_async_context(subscribe(busy.id, token(busy_owner)))
@@ -588,20 +629,26 @@ def test_counts_events_are_paced_for_busy_workspaces_only() -> None:
             ]
             quiet_sub = await stack.enter_async_context(subscribe(quiet.id, token(quiet_owner)))
             start = hub.stats.snapshot()["batches"]
-            began = time.monotonic()
             await write(recompute_workspace, quiet.id)
-            assert (await next_event(quiet_sub)).op == "COUNTS"
-            quiet_s = time.monotonic() - began
+            assert (await next_event(quiet_sub)).op == "COUNTS"  # not paced
 
-            began = time.monotonic()
+            seen = hub.stats.feed_events
             for _ in range(3):  # three recomputes in a row: one paced event
                 await write(recompute_workspace, busy.id)
+            await until(lambda: hub.stats.feed_events - seen >= 3, "the busy recomputes")
+            # A lead change after them goes out at once, and alone: an unpaced COUNTS would
+            # have gone out before it or with it.
+            await write(update_lead, lead.id, status="qualified")
+            for sub in busy_subs:
+                event = await next_event(sub)
+                assert (event.op, event.lead_ids) == ("UPDATE", (lead.id,))
+            assert nothing_pending(*busy_subs)
+            assert hub.stats.snapshot()["batches"] - start == 2  # quiet + the lead change
+            clock.ahead += hub.counts_pace  # the pace elapses
             events = [await next_event(sub) for sub in busy_subs]
-            busy_s = time.monotonic() - began
-            assert {e.op for e in events} == {"COUNTS"}
-            assert busy_s >= hub.counts_pace * 0.9 > quiet_s, (busy_s, quiet_s)
-            await asyncio.sleep(hub.counts_pace + 0.3)
+            assert {(e.op, e.lead_ids) for e in events} == {("COUNTS", ())}
+            assert hub.stats.feed_events - seen == 4  # nothing else could start a batch
             assert nothing_pending(*busy_subs)  # coalesced: no second event
-            assert hub.stats.snapshot()["batches"] - start == 2  # quiet + one busy batch
+            assert hub.stats.snapshot()["batches"] - start == 3  # one batch for three recomputes
 
-    run(scenario)
+    run_with_clock(scenario)

@@ -19,12 +19,13 @@ runs the actual backend (``--backend-only``, two workers) and talks to it like b
    landed on BOTH of them, that every tab has exactly one listener and one hub subscription,
    and that the tabs' state lives in Redis.
 3. Writes a few inbound replies through the service layer (each carries a unique marker),
-   spaced apart, and checks that every session entitled to a change (global-scope users; a
-   setter only for its own leads) receives the marker, that no other session does (the other
-   setter, the other workspace), and that the hubs of both workers together delivered exactly
-   one event per entitled subscription and change (``deliveries`` counts one per subscriber
-   and batch; one batch per change in each worker): no duplicate from the other worker,
-   nothing lost, and still one listener per tab afterwards.
+   each once both workers' hubs have decided the one before (their counters, not a pause),
+   and checks that every session entitled to a change (global-scope users; a setter only for
+   its own leads) receives the marker, that no other session does (the other setter, the
+   other workspace), and that the hubs of both workers together delivered exactly one event
+   per entitled subscription and change (``deliveries`` counts one per subscriber and batch;
+   one batch per change in each worker): no duplicate from the other worker, nothing lost,
+   and still one listener per tab afterwards.
 4. Heartbeat and reconnect (same backend, ``INBOXAPP_LIVE_HEARTBEAT_S=2``): a change the feed
    never announces (triggers disabled for that statement, as if the LISTEN connection had
    been down) reaches the tabs through the heartbeat refetch; after every LISTEN connection is
@@ -81,7 +82,6 @@ WORKERS = 2
 START_TIMEOUT_S = 120.0
 CONNECT_TIMEOUT_S = 60.0
 DELIVERY_TIMEOUT_S = 20.0
-CHANGE_SPACING_S = 1.5
 STATS_TIMEOUT_S = 10.0
 SETTLE_TIMEOUT_S = 20.0
 RECONNECTS = 4
@@ -306,6 +306,28 @@ async def _one_listener_per_tab(backend: Backend, tabs: int) -> dict[int, dict[s
             )
 
 
+def _grown(
+    before: dict[int, dict[str, Any]], after: dict[int, dict[str, Any]], key: str
+) -> dict[int, int]:
+    old = _hub(before, key)
+    return {pid: n - old.get(pid, 0) for pid, n in _hub(after, key).items()}
+
+
+async def _batches_reach(
+    backend: Backend, before: dict[int, dict[str, Any]], workers: set[int], count: int
+) -> dict[int, dict[str, Any]]:
+    """Fresh counters once every worker's hub has decided ``count`` batches since ``before``
+    (a batch's deliveries are counted with it, so nothing of those batches is still to come)."""
+    deadline = time.monotonic() + DELIVERY_TIMEOUT_S
+    while True:
+        stats = await backend.fresh_stats()
+        batches = _grown(before, stats, "batches")
+        if all(batches.get(pid, 0) >= count for pid in workers):
+            return stats
+        if time.monotonic() > deadline:
+            pytest.fail(f"batches per worker {batches}, wanted {count} each\n{backend.tail()}")
+
+
 async def _scenario(backend: Backend, world: World) -> None:
     watched, others = _plan(world, backend.base)
     sessions: list[Session] = []
@@ -355,13 +377,17 @@ async def _scenario(backend: Backend, world: World) -> None:
         ]
         assert not stateless, f"no Redis state for sessions {stateless}"
 
-        # Changes: an unassigned lead, one of each setter's, an unassigned one again.
+        # Changes: an unassigned lead, one of each setter's, an unassigned one again, and the
+        # first one again, last: it closes the count for the others (a second batch of any of
+        # them would be decided before the next change's, so before the last one's).
         leads = world.watched.leads
+        unassigned = [lead for lead in leads if lead[1] is None]
         picks = [
-            next(lead for lead in leads if lead[1] is None),
+            unassigned[0],
             next(lead for lead in leads if lead[1] == world.setter_a.user_id),
             next(lead for lead in leads if lead[1] == world.setter_b.user_id),
-            [lead for lead in leads if lead[1] is None][-1],
+            unassigned[-1],
+            unassigned[0],
         ]
         base_seq = 100_000 + secrets.randbelow(800_000)
         changes = [
@@ -370,9 +396,10 @@ async def _scenario(backend: Backend, world: World) -> None:
         ]
         before = await backend.fresh_stats()
         for n, change in enumerate(changes):
-            if n:
-                await asyncio.sleep(CHANGE_SPACING_S)
             await asyncio.to_thread(write_change, change)
+            # Every worker has decided this change before the next is written: one batch per
+            # change in each worker, however slow the machine.
+            after = await _batches_reach(backend, before, workers, n + 1)
 
         def missing() -> list[tuple[int, int]]:
             return [
@@ -382,8 +409,6 @@ async def _scenario(backend: Backend, world: World) -> None:
         deadline = time.monotonic() + DELIVERY_TIMEOUT_S
         while missing() and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
-        await asyncio.sleep(CHANGE_SPACING_S)  # a late duplicate or stray delivery shows now
-        after = await backend.fresh_stats()
     finally:
         await close_all(sessions, tasks)
 
@@ -397,12 +422,8 @@ async def _scenario(backend: Backend, world: World) -> None:
         strays = [s.n for s in sessions if s.n not in entitled and change.seq in s.seen]
         assert not strays, f"change {change.seq} reached sessions not entitled to it: {strays}"
 
-    def grew(key: str) -> dict[int, int]:
-        old = _hub(before, key)
-        return {pid: n - old.get(pid, 0) for pid, n in _hub(after, key).items()}
-
     expected = sum(len(receivers(c, sessions)) for c in changes)
-    deliveries, batches = grew("deliveries"), grew("batches")
+    deliveries, batches = _grown(before, after, "deliveries"), _grown(before, after, "batches")
     report = (
         f"deliveries per worker {deliveries}, batches per worker {batches},"
         f" failed batches {_hub(after, 'failed_batches')}, listeners {_listeners(after)}"

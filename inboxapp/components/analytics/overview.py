@@ -11,28 +11,13 @@ from reflex.vars import ObjectVar
 
 from inboxapp import styles
 from inboxapp.analytics.view import KPI_DEFS
-from inboxapp.components.analytics.common import (
-    CHART_HEIGHT,
-    SERIES,
-    TWO_UP,
-    axis_props,
-    bar,
-    card_style,
-    empty_block,
-    grid,
-    grid_lines,
-    legend,
-    num_cell,
-    panel,
-    skeleton_block,
-    skeleton_panel,
-    table,
-    text_cell,
-    tooltip,
-)
 from inboxapp.components.shared.feedback import error_callout
 from inboxapp.components.shared.testids import testid
 from inboxapp.state.analytics import AnalyticsState
+
+from .charts import CHART_HEIGHT, SERIES, axis_props, bar, grid_lines, legend, tooltip
+from .common import TWO_UP, card_style, empty_block, grid, panel, skeleton_block, skeleton_panel
+from .tables import num_cell, table, text_cell
 
 KPI_COLUMNS = rx.breakpoints(initial="1", sm="2", lg="4")
 SETTER_TIMING_HEADERS = (

@@ -9,29 +9,22 @@ from reflex.vars import ObjectVar
 
 from inboxapp import styles
 from inboxapp.analytics.view import CRM_SORTS, status_label
-from inboxapp.components.analytics.common import (
-    CHART_HEIGHT,
-    FUNNEL_SERIES,
-    PAIR,
-    SERIES,
-    axis_props,
-    bar,
-    card_style,
-    empty_block,
-    grid,
-    grid_lines,
-    legend,
-    num_cell,
-    panel,
-    skeleton_block,
-    skeleton_panel,
-    table,
-    text_cell,
-    tooltip,
-)
 from inboxapp.components.shared.testids import testid
 from inboxapp.domain.vocabulary import LEAD_STATUSES
 from inboxapp.state.analytics import AnalyticsState
+
+from .charts import (
+    CHART_HEIGHT,
+    FUNNEL_SERIES,
+    SERIES,
+    axis_props,
+    bar,
+    grid_lines,
+    legend,
+    tooltip,
+)
+from .common import PAIR, card_style, empty_block, grid, panel, skeleton_block, skeleton_panel
+from .tables import num_cell, table, text_cell
 
 S: Any = AnalyticsState
 

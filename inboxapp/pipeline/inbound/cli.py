@@ -14,7 +14,7 @@ import sys
 import uuid
 from typing import Any
 
-from inboxapp.cli_args import workspace_id
+from inboxapp.cli_args import selection_error, workspace_id
 from inboxapp.pipeline.providers import Provider
 
 
@@ -67,12 +67,11 @@ def cmd_url(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from inboxapp.pipeline.inbound.jobs import replay
 
-    if not args.event_ids and not args.failed:
-        print("inboxapp: error: give --event-id E or --failed", file=sys.stderr)
-        return 2
-    if args.client_id and not args.failed:
-        print("inboxapp: error: --client-id only filters --failed", file=sys.stderr)
-        return 2
+    error = selection_error(
+        args.event_ids, args.failed, args.client_id, ids_hint="--event-id E", every_flag="--failed"
+    )
+    if error is not None:
+        return error
     result = replay(args.event_ids or (), failed=args.failed, client_id=args.client_id)
     if args.json:
         print(json.dumps(result))

@@ -9,26 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from inboxapp.pipeline.providers import CHANNEL, Provider
+from inboxapp.pipeline.providers import Provider
 
-from .event import (
-    INBOUND_KINDS,
-    CampaignRef,
-    Ignored,
-    InboundEvent,
-    Kind,
-    LeadRef,
-    Parsed,
-    PayloadError,
-    addresses,
-    dedupe_key,
-    flag,
-    ident,
-    obj,
-    split_name,
-    text,
-    timestamp,
-)
+from .event import CampaignRef, InboundEvent, Kind, LeadRef, Parsed, dedupe_key, ignored
+from .fields import PayloadError, addresses, flag, ident, obj, split_name, text, timestamp
 
 PROVIDER = Provider.EMAILBISON
 KINDS = {
@@ -48,11 +32,11 @@ def parse(payload: Mapping[str, Any]) -> Parsed:
     event_id = ident(obj(data, "campaign_event"), "id")
     kind = KINDS.get(event_type)
     if kind is None:
-        return Ignored(event_type, dedupe_key(event_type, event_id, payload))
+        return ignored(event_type, event_id, payload)
     lead, reply, scheduled = obj(data, "lead"), obj(data, "reply"), obj(data, "scheduled_email")
     campaign = obj(data, "campaign")
     first, last = text(lead, "first_name"), text(lead, "last_name")
-    if kind in INBOUND_KINDS:
+    if kind.inbound:
         if not reply:
             raise PayloadError("data.reply is missing")
         sender_first, sender_last = split_name(text(reply, "from_name"))
@@ -69,12 +53,11 @@ def parse(payload: Mapping[str, Any]) -> Parsed:
     common: dict[str, Any] = {
         "kind": kind,
         "provider": PROVIDER,
-        "channel": CHANNEL[PROVIDER],
         "lead": ref,
         "event_type": event_type,
         "campaign": _campaign(campaign) if kind is not Kind.UNTRACKED_REPLY else None,
     }
-    if kind in INBOUND_KINDS:
+    if kind.inbound:
         message_id = ident(reply, "id", required=True)
         hint = "Interested" if kind is Kind.INTERESTED or flag(reply, "interested") else None
         return InboundEvent(

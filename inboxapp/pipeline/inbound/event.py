@@ -3,23 +3,22 @@
 An adapter (``inboxapp.pipeline.inbound.<provider>``) has one function,
 ``parse(payload) -> InboundEvent | Ignored``: it reads its provider's field names, raises
 :class:`PayloadError` for a body its provider would never send (the webhook answers 400), and
-leaves every rule (lead matching, cleaning, sentiment, status) to :mod:`.process`.
+leaves every rule (lead matching, cleaning, sentiment, status) to :mod:`.process`. The field
+readers adapters share are in :mod:`.fields`.
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from inboxapp.pipeline.providers import Provider
+from inboxapp.pipeline.providers import CHANNEL, Provider
 
-MAX_ID_CHARS = 500
-MAX_TEXT_CHARS = 200_000
+from .fields import digest
 
 
 class Kind(enum.StrEnum):
@@ -38,12 +37,13 @@ class Kind(enum.StrEnum):
     UNSUBSCRIBED = "unsubscribed"
     """The lead opted out: blacklisted, pending drafts rejected."""
 
+    @property
+    def inbound(self) -> bool:
+        """A message from the lead (:data:`INBOUND_KINDS`)."""
+        return self in INBOUND_KINDS
+
 
 INBOUND_KINDS = frozenset({Kind.REPLY, Kind.INTERESTED, Kind.UNTRACKED_REPLY})
-
-
-class PayloadError(ValueError):
-    """A body that is not what the provider sends for its event type (a 400, never stored)."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,6 @@ class CampaignRef:
 class InboundEvent:
     kind: Kind
     provider: Provider
-    channel: str
     lead: LeadRef
     campaign: CampaignRef | None = None
     message_id: str | None = None
@@ -85,6 +84,11 @@ class InboundEvent:
     dedupe_key: str = ""
     event_type: str = ""
 
+    @property
+    def channel(self) -> str:
+        """The provider's channel (email, sms, linkedin)."""
+        return CHANNEL[self.provider]
+
 
 @dataclass(frozen=True)
 class Ignored:
@@ -97,100 +101,16 @@ class Ignored:
 Parsed = InboundEvent | Ignored
 
 
-# -- field access ----------------------------------------------------------------------------
-
-
-def obj(payload: Mapping[str, Any], key: str, *, required: bool = False) -> Mapping[str, Any]:
-    """``payload[key]`` as an object (``{}`` when absent and not required)."""
-    value = payload.get(key)
-    if value is None:
-        if required:
-            raise PayloadError(f"{key} is missing")
-        return {}
-    if not isinstance(value, Mapping):
-        raise PayloadError(f"{key} must be an object")
-    return value
-
-
-def text(payload: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
-    """A string (or number, as text) field, stripped; None when absent or empty."""
-    value = payload.get(key)
-    if isinstance(value, bool) or (value is not None and not isinstance(value, str | int | float)):
-        raise PayloadError(f"{key} must be a string")
-    out = None if value is None else str(value).strip() or None
-    if out is None and required:
-        raise PayloadError(f"{key} is missing")
-    if out is not None and len(out) > MAX_TEXT_CHARS:
-        raise PayloadError(f"{key} is too long")
-    return out
-
-
-def ident(payload: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
-    """An id field (string or integer) as text."""
-    out = text(payload, key, required=required)
-    if out is not None and len(out) > MAX_ID_CHARS:
-        raise PayloadError(f"{key} is too long")
-    return out
-
-
-def flag(payload: Mapping[str, Any], key: str) -> bool:
-    value = payload.get(key)
-    return value is True or (isinstance(value, str) and value.strip().lower() in ("true", "1"))
-
-
-def addresses(value: object) -> tuple[str, ...]:
-    """Email addresses from ``[{"address": ...}]``, ``["a@x"]`` or ``"a@x, b@y"``."""
-    items: Sequence[Any]
-    if value is None or value == "":
-        return ()
-    if isinstance(value, str):
-        items = value.split(",")
-    elif isinstance(value, Sequence):
-        items = value
-    else:
-        raise PayloadError("an address list must be a list or a string")
-    out: list[str] = []
-    for item in items:
-        raw = item.get("address") or item.get("email") if isinstance(item, Mapping) else item
-        if isinstance(raw, str) and "@" in raw:
-            out.append(raw.strip().lower()[:MAX_ID_CHARS])
-    return tuple(dict.fromkeys(out))
-
-
-def timestamp(value: object) -> datetime | None:
-    """ISO-8601 text or unix seconds/milliseconds; None when absent or unreadable."""
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        seconds = value / 1000 if value > 1e11 else value
-        try:
-            return datetime.fromtimestamp(seconds, UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    if not isinstance(value, str):
-        return None
-    raw = value.strip().replace("Z", "+00:00").replace(" ", "T", 1)
-    try:
-        parsed = datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+def ignored(event_type: str, event_id: str | None, payload: Mapping[str, Any]) -> Ignored:
+    """An event type with nothing to do, deduplicated like any other event."""
+    return Ignored(event_type, dedupe_key(event_type, event_id, payload))
 
 
 def body_digest(payload: Mapping[str, Any]) -> str:
     """A stable id for a payload that carries none of its own (a retry has the same body)."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    return digest(json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
 
 
 def dedupe_key(event_type: str, event_id: str | None, payload: Mapping[str, Any]) -> str:
     """``<type>:<the provider's id>``, or the body digest when the provider sends no id."""
     return f"{event_type}:{event_id}" if event_id else f"{event_type}:{body_digest(payload)}"
-
-
-def split_name(full: str | None) -> tuple[str | None, str | None]:
-    """``"Jane van Doe"`` -> ``("Jane", "van Doe")``."""
-    if not full:
-        return None, None
-    first, _, last = full.strip().partition(" ")
-    return first or None, last.strip() or None

@@ -9,26 +9,13 @@ and text, so a provider retry is still the same message.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from inboxapp.pipeline.providers import CHANNEL, Provider
+from inboxapp.pipeline.providers import Provider
 
-from .event import (
-    CampaignRef,
-    Ignored,
-    InboundEvent,
-    Kind,
-    LeadRef,
-    Parsed,
-    dedupe_key,
-    ident,
-    obj,
-    split_name,
-    text,
-    timestamp,
-)
+from .event import CampaignRef, InboundEvent, Kind, LeadRef, Parsed, dedupe_key, ignored
+from .fields import digest, ident, obj, split_name, text, timestamp
 
 PROVIDER = Provider.GHL
 EVENT_TYPE = "InboundMessage"
@@ -43,7 +30,7 @@ def parse(payload: Mapping[str, Any]) -> Parsed:
     message_type = (text(message, "type") or "sms").lower()
     if message_type not in SMS_TYPES:
         event_type = f"{EVENT_TYPE}:{message_type}"
-        return Ignored(event_type, dedupe_key(event_type, None, payload))
+        return ignored(event_type, None, payload)
     body = text(message, "body") or text(custom, "Message")
     when = _custom_time(custom) or timestamp(payload.get("date_created"))
     message_id = ident(message, "id") or _digest(contact_id or "", when, body)
@@ -53,7 +40,6 @@ def parse(payload: Mapping[str, Any]) -> Parsed:
     return InboundEvent(
         kind=Kind.REPLY,
         provider=PROVIDER,
-        channel=CHANNEL[PROVIDER],
         lead=LeadRef(
             external_id=contact_id,
             email=text(payload, "email") or text(custom, "Email"),
@@ -76,5 +62,4 @@ def _custom_time(custom: Mapping[str, Any]) -> Any:
 
 
 def _digest(contact_id: str, when: Any, body: str | None) -> str:
-    raw = f"{contact_id}\n{when.isoformat() if when else ''}\n{body or ''}"
-    return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
+    return digest(contact_id, when.isoformat() if when else "", body or "")

@@ -7,25 +7,13 @@ it answers (``email_id``), its time and its text, the same for every retry. Sent
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from inboxapp.pipeline.providers import CHANNEL, Provider
+from inboxapp.pipeline.providers import Provider
 
-from .event import (
-    CampaignRef,
-    Ignored,
-    InboundEvent,
-    Kind,
-    LeadRef,
-    Parsed,
-    PayloadError,
-    dedupe_key,
-    ident,
-    text,
-    timestamp,
-)
+from .event import CampaignRef, InboundEvent, Kind, LeadRef, Parsed, dedupe_key, ignored
+from .fields import PayloadError, digest, ident, text, timestamp
 
 PROVIDER = Provider.INSTANTLY
 KINDS = {
@@ -44,7 +32,7 @@ def parse(payload: Mapping[str, Any]) -> Parsed:
     kind = KINDS.get(event_type)
     email_id = ident(payload, "email_id")
     if kind is None:
-        return Ignored(event_type, dedupe_key(event_type, email_id, payload))
+        return ignored(event_type, email_id, payload)
     lead_email = text(payload, "lead_email")
     if lead_email is None:
         raise PayloadError("lead_email is missing")
@@ -61,7 +49,6 @@ def parse(payload: Mapping[str, Any]) -> Parsed:
     return InboundEvent(
         kind=kind,
         provider=PROVIDER,
-        channel=CHANNEL[PROVIDER],
         lead=LeadRef(
             email=lead_email,
             first_name=text(payload, "firstName"),
@@ -87,10 +74,9 @@ def parse(payload: Mapping[str, Any]) -> Parsed:
 
 
 def _reply_id(lead_email: str, email_id: str | None, payload: Mapping[str, Any]) -> str:
-    parts = (
+    return digest(
         lead_email.lower(),
         email_id or "",
         str(payload.get("timestamp") or ""),
         text(payload, "reply_text") or text(payload, "reply_html") or "",
     )
-    return "sha256:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()

@@ -26,7 +26,7 @@ from procrastinate.job_context import JobContext
 from inboxapp.ai.jobs import enqueue_draft
 from inboxapp.db.engine import owner_session, workspace_session
 from inboxapp.inbox.hooks import workspace_changed
-from inboxapp.jobs.app import SCHEMA, register
+from inboxapp.jobs.app import register
 from inboxapp.jobs.queue import error_code, retry_failed
 from inboxapp.jobs.tasks import (
     RETRY,
@@ -37,6 +37,7 @@ from inboxapp.jobs.tasks import (
     is_non_retriable,
     parse_client_id,
     requeue_stranded_rows,
+    stranded_by_lock,
 )
 from inboxapp.logs import get_logger
 from inboxapp.pipeline.providers import Provider
@@ -145,16 +146,7 @@ def enqueue_event(
 
 # -- stranded events -------------------------------------------------------------------------
 
-_STRANDED = sa.text(
-    f"""
-    SELECT e.id, e."clientId" FROM public."WebhookEvent" e
-    WHERE e.status = 'pending' AND e."receivedAt" < now() - make_interval(secs => :age)
-      AND NOT EXISTS (
-        SELECT 1 FROM {SCHEMA}.procrastinate_jobs j
-        WHERE j.lock = 'webhook:' || e.id::text AND j.status IN ('todo', 'doing'))
-    ORDER BY e."receivedAt" LIMIT :limit
-    """
-)
+_STRANDED = stranded_by_lock("WebhookEvent", "t.status = 'pending'", "receivedAt", "webhook")
 
 
 def requeue_stranded(older_than_s: float | None = None) -> list[str]:

@@ -11,23 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from inboxapp.pipeline.providers import CHANNEL, Provider
+from inboxapp.pipeline.providers import Provider
 
-from .event import (
-    Ignored,
-    InboundEvent,
-    Kind,
-    LeadRef,
-    Parsed,
-    PayloadError,
-    dedupe_key,
-    flag,
-    ident,
-    obj,
-    split_name,
-    text,
-    timestamp,
-)
+from .event import InboundEvent, Kind, LeadRef, Parsed, dedupe_key, ignored
+from .fields import PayloadError, flag, ident, obj, split_name, text, timestamp
 
 PROVIDER = Provider.LINKEDIN
 MESSAGE_RECEIVED = "message_received"
@@ -37,7 +24,7 @@ def parse(payload: Mapping[str, Any]) -> Parsed:
     event_type = text(payload, "event", required=True) or ""
     message_id = ident(payload, "message_id")
     if event_type != MESSAGE_RECEIVED:
-        return Ignored(event_type, dedupe_key(event_type, message_id, payload))
+        return ignored(event_type, message_id, payload)
     if message_id is None:
         raise PayloadError("message_id is missing")
     me = ident(obj(payload, "account_info"), "user_id")
@@ -60,7 +47,6 @@ def parse(payload: Mapping[str, Any]) -> Parsed:
     return InboundEvent(
         kind=Kind.SENT if ours else Kind.REPLY,
         provider=PROVIDER,
-        channel=CHANNEL[PROVIDER],
         lead=lead,
         message_id=message_id,
         subject=text(payload, "subject"),

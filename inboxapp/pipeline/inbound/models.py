@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlmodel import Field, SQLModel
 
+from inboxapp.db.columns import counter, partial_index, required_text
 from inboxapp.db.columns import fk as _fk
 from inboxapp.db.columns import uuid_pk as _uuid_pk
 from inboxapp.pipeline.providers import Provider
@@ -38,10 +39,10 @@ class WebhookEndpoint(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("clientId", "provider", name="WebhookEndpoint_client_provider_key"),
         sa.Index("WebhookEndpoint_tokenHash_key", "tokenHash", unique=True),
-        sa.Index(
+        partial_index(
             "WebhookEndpoint_previousTokenHash_idx",
             "previousTokenHash",
-            postgresql_where=sa.text('"previousTokenHash" IS NOT NULL'),
+            where='"previousTokenHash" IS NOT NULL',
         ),
         sa.CheckConstraint(f"provider IN ({PROVIDER_VALUES})", name="WebhookEndpoint_provider"),
         sa.CheckConstraint(
@@ -52,8 +53,8 @@ class WebhookEndpoint(SQLModel, table=True):
 
     id: uuid.UUID = _uuid_pk()
     clientId: uuid.UUID = _fk("Client.id")
-    provider: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    tokenHash: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    provider: str = required_text()
+    tokenHash: str = required_text()
     previousTokenHash: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     previousValidUntil: datetime | None = Field(
         default=None, sa_column=sa.Column(sa.DateTime(timezone=True))
@@ -77,16 +78,9 @@ class WebhookEvent(SQLModel, table=True):
         sa.UniqueConstraint(
             "clientId", "provider", "dedupeKey", name="WebhookEvent_client_provider_dedupe_key"
         ),
-        sa.Index(
-            "WebhookEvent_pending_idx",
-            "receivedAt",
-            postgresql_where=sa.text("status = 'pending'"),
-        ),
-        sa.Index(
-            "WebhookEvent_failed_idx",
-            "clientId",
-            "receivedAt",
-            postgresql_where=sa.text("status = 'failed'"),
+        partial_index("WebhookEvent_pending_idx", "receivedAt", where="status = 'pending'"),
+        partial_index(
+            "WebhookEvent_failed_idx", "clientId", "receivedAt", where="status = 'failed'"
         ),
         sa.CheckConstraint(f"provider IN ({PROVIDER_VALUES})", name="WebhookEvent_provider"),
         sa.CheckConstraint(f"status IN ({_STATUS_VALUES})", name="WebhookEvent_status"),
@@ -94,9 +88,9 @@ class WebhookEvent(SQLModel, table=True):
 
     id: uuid.UUID = _uuid_pk()
     clientId: uuid.UUID = _fk("Client.id")
-    provider: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    eventType: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    dedupeKey: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    provider: str = required_text()
+    eventType: str = required_text()
+    dedupeKey: str = required_text()
     payload: dict[str, Any] = Field(sa_column=sa.Column(JSONB, nullable=False))
     receivedAt: datetime | None = Field(
         default=None,
@@ -107,9 +101,7 @@ class WebhookEvent(SQLModel, table=True):
     status: str = Field(
         default="pending", sa_column=sa.Column(sa.Text, nullable=False, server_default="pending")
     )
-    attempts: int = Field(
-        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
-    )
+    attempts: int = counter()
     lastErrorCode: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     processedAt: datetime | None = Field(
         default=None, sa_column=sa.Column(sa.DateTime(timezone=True))

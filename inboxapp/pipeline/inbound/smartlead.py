@@ -10,24 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from inboxapp.pipeline.providers import CHANNEL, Provider
+from inboxapp.pipeline.providers import Provider
 
-from .event import (
-    CampaignRef,
-    Ignored,
-    InboundEvent,
-    Kind,
-    LeadRef,
-    Parsed,
-    PayloadError,
-    addresses,
-    dedupe_key,
-    ident,
-    obj,
-    split_name,
-    text,
-    timestamp,
-)
+from .event import CampaignRef, InboundEvent, Kind, LeadRef, Parsed, dedupe_key, ignored
+from .fields import PayloadError, addresses, ident, obj, split_name, text, timestamp
 
 PROVIDER = Provider.SMARTLEAD
 KINDS = {
@@ -57,7 +43,7 @@ def parse(payload: Mapping[str, Any]) -> Parsed:
     reply = obj(payload, "reply_message")
     message_id = ident(reply, "message_id") or ident(payload, "message_id")
     if kind is None:
-        return Ignored(event_type, dedupe_key(event_type, message_id, payload))
+        return ignored(event_type, message_id, payload)
     lead = obj(payload, "lead")
     sender = text(payload, "sender_detail")
     first, last = split_name(text(payload, "to_name") or _name_of(sender))
@@ -95,7 +81,6 @@ def parse(payload: Mapping[str, Any]) -> Parsed:
     return InboundEvent(
         kind=kind,
         provider=PROVIDER,
-        channel=CHANNEL[PROVIDER],
         lead=ref,
         campaign=(
             CampaignRef(campaign_id, text(payload, "campaign_name"))

@@ -38,7 +38,7 @@ from inboxapp.config import outbound_settings
 from inboxapp.db.engine import workspace_session
 from inboxapp.domain.categories import L, M
 from inboxapp.inbox.hooks import workspace_changed
-from inboxapp.jobs.app import SCHEMA, register
+from inboxapp.jobs.app import register
 from inboxapp.jobs.queue import retry_failed
 from inboxapp.jobs.tasks import (
     InvalidJobInput,
@@ -47,6 +47,7 @@ from inboxapp.jobs.tasks import (
     defer_once,
     parse_client_id,
     requeue_stranded_rows,
+    stranded_by_lock,
 )
 from inboxapp.logs import get_logger
 from inboxapp.pipeline.providers import LABELS, Provider
@@ -179,15 +180,12 @@ def _claim(client_id: uuid.UUID, outbox_id: uuid.UUID) -> Claim | str:
             _fail(s, row, failed or "not sendable")
         else:
             attempts = row.attempts + 1
-            s.execute(
-                sa.update(OB)
-                .where(OB.c.id == outbox_id)
-                .values(state="sending", attempts=attempts, updatedAt=sa.func.now())
-            )
-            s.execute(
-                sa.update(M)
-                .where(M.c.id == row.messageId)
-                .values(deliveryStatus="sending", deliveryAttempts=attempts)
+            _set_state(
+                s,
+                OB.c.id == outbox_id,
+                row.messageId,
+                outbox=dict(state="sending", attempts=attempts),
+                message=dict(deliveryStatus="sending", deliveryAttempts=attempts),
             )
             return Claim(
                 outbox_id,
@@ -201,16 +199,26 @@ def _claim(client_id: uuid.UUID, outbox_id: uuid.UUID) -> Claim | str:
     return "failed"
 
 
+def _set_state(
+    s: Any,
+    where: sa.ColumnElement[bool],
+    message_id: uuid.UUID,
+    *,
+    outbox: dict[str, Any],
+    message: dict[str, Any],
+) -> None:
+    """One delivery step: the outbox row ``where`` finds (``updatedAt`` now) and its message."""
+    s.execute(sa.update(OB).where(where).values(**outbox, updatedAt=sa.func.now()))
+    s.execute(sa.update(M).where(M.c.id == message_id).values(**message))
+
+
 def _fail(s: Any, row: Any, reason: str) -> None:
-    s.execute(
-        sa.update(OB)
-        .where(OB.c.id == row.id)
-        .values(state="failed", lastError=reason, updatedAt=sa.func.now())
-    )
-    s.execute(
-        sa.update(M)
-        .where(M.c.id == row.messageId)
-        .values(deliveryStatus="failed", deliveryError=reason)
+    _set_state(
+        s,
+        OB.c.id == row.id,
+        row.messageId,
+        outbox=dict(state="failed", lastError=reason),
+        message=dict(deliveryStatus="failed", deliveryError=reason),
     )
 
 
@@ -219,20 +227,16 @@ def _record_failure(
 ) -> None:
     state = "failed" if final else "queued"
     with workspace_session(client_id) as s:
-        s.execute(
-            sa.update(OB)
-            .where(OB.c.id == claim.outbox_id, OB.c.state == "sending")
-            .values(
+        _set_state(
+            s,
+            sa.and_(OB.c.id == claim.outbox_id, OB.c.state == "sending"),
+            claim.message_id,
+            outbox=dict(
                 state=state,
                 lastError=reason,
                 nextAttemptAt=sa.func.now() + timedelta(seconds=delay_s),
-                updatedAt=sa.func.now(),
-            )
-        )
-        s.execute(
-            sa.update(M)
-            .where(M.c.id == claim.message_id)
-            .values(deliveryStatus=state, deliveryError=reason)
+            ),
+            message=dict(deliveryStatus=state, deliveryError=reason),
         )
     workspace_changed(client_id)
 
@@ -240,21 +244,14 @@ def _record_failure(
 def _record_sent(client_id: uuid.UUID, claim: Claim, provider_id: str | None) -> None:
     provider = claim.credentials.provider.value
     with workspace_session(client_id) as s:
-        s.execute(
-            sa.update(OB)
-            .where(OB.c.id == claim.outbox_id)
-            .values(
-                state="sent",
-                providerMessageId=provider_id,
-                lastError=None,
-                sentAt=sa.func.now(),
-                updatedAt=sa.func.now(),
-            )
-        )
-        s.execute(
-            sa.update(M)
-            .where(M.c.id == claim.message_id)
-            .values(deliveryStatus="sent", deliveryError=None, provider=provider)
+        _set_state(
+            s,
+            OB.c.id == claim.outbox_id,
+            claim.message_id,
+            outbox=dict(
+                state="sent", providerMessageId=provider_id, lastError=None, sentAt=sa.func.now()
+            ),
+            message=dict(deliveryStatus="sent", deliveryError=None, provider=provider),
         )
         if provider_id:
             # The provider may report our own message back (a webhook of the sent message);
@@ -294,16 +291,8 @@ def enqueue_after_commit(client_id: uuid.UUID, outbox_id: uuid.UUID) -> None:
         )
 
 
-_STRANDED = sa.text(
-    f"""
-    SELECT o.id, o."clientId" FROM public."Outbox" o
-    WHERE o.state IN ('queued', 'sending')
-      AND o."nextAttemptAt" < now() - make_interval(secs => :age)
-      AND NOT EXISTS (
-        SELECT 1 FROM {SCHEMA}.procrastinate_jobs j
-        WHERE j.lock = 'outbox:' || o.id::text AND j.status IN ('todo', 'doing'))
-    ORDER BY o."nextAttemptAt" LIMIT :limit
-    """
+_STRANDED = stranded_by_lock(
+    "Outbox", "t.state IN ('queued', 'sending')", "nextAttemptAt", "outbox"
 )
 
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlmodel import Field, SQLModel
 
+from inboxapp.db.columns import counter, partial_index, required_text
 from inboxapp.db.columns import fk as _fk
 from inboxapp.db.columns import timestamp as _ts
 from inboxapp.db.columns import uuid_pk as _uuid_pk
@@ -41,19 +42,15 @@ class Outbox(SQLModel, table=True):
             name="Outbox_lead_client_fkey",
             ondelete="CASCADE",
         ),
-        sa.Index(
+        partial_index(
             "Outbox_request_key",
             "clientId",
             "requestedByUserId",
             "requestKey",
+            where='"requestKey" IS NOT NULL',
             unique=True,
-            postgresql_where=sa.text('"requestKey" IS NOT NULL'),
         ),
-        sa.Index(
-            "Outbox_due_idx",
-            "nextAttemptAt",
-            postgresql_where=sa.text("state IN ('queued', 'sending')"),
-        ),
+        partial_index("Outbox_due_idx", "nextAttemptAt", where="state IN ('queued', 'sending')"),
         sa.CheckConstraint(f"provider IN ({PROVIDER_VALUES})", name="Outbox_provider"),
         sa.CheckConstraint(f"state IN ({_STATE_VALUES})", name="Outbox_state"),
     )
@@ -62,16 +59,14 @@ class Outbox(SQLModel, table=True):
     clientId: uuid.UUID = _fk("Client.id")
     messageId: uuid.UUID = _fk("Message.id")
     leadId: uuid.UUID = Field(sa_column=sa.Column(UUID(as_uuid=True), nullable=False))
-    provider: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    idempotencyKey: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    provider: str = required_text()
+    idempotencyKey: str = required_text()
     requestKey: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     requestedByUserId: uuid.UUID | None = _fk("User.id", nullable=True, ondelete="SET NULL")
     state: str = Field(
         default="queued", sa_column=sa.Column(sa.Text, nullable=False, server_default="queued")
     )
-    attempts: int = Field(
-        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
-    )
+    attempts: int = counter()
     nextAttemptAt: datetime | None = _ts(nullable=False, server_now=True)
     lastError: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     providerMessageId: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
@@ -89,10 +84,10 @@ class ProviderCredential(SQLModel, table=True):
 
     id: uuid.UUID = _uuid_pk()
     clientId: uuid.UUID = _fk("Client.id")
-    provider: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    apiKey: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    provider: str = required_text()
+    apiKey: str = required_text()
     """Fernet ciphertext; never readable by members, never logged."""
-    baseUrl: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    baseUrl: str = required_text()
     options: dict[str, Any] = Field(
         default_factory=dict,
         sa_column=sa.Column(JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
