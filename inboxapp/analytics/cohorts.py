@@ -46,7 +46,7 @@ OVERVIEW_COHORTS: dict[str, str] = {
     "totalLeads": CREATED,
     "leadsContacted": f"of the {CREATED}: contacted so far",
     "responses": f"of the {CREATED}: contacted and replied so far",
-    "responseRate": "responses / leads contacted (both of the leads created in the window)",
+    "responseRate": "responses / leads contacted, of the leads created in the window",
     "positiveReplies": f"of the {CREATED}: replied and turned positive so far",
     "meetingsRequested": f"of the {CREATED}: positive and asked for a meeting so far",
     "meetingsBooked": f"of the {CREATED}: asked for a meeting and booked so far",

@@ -138,6 +138,14 @@ def envelope(access: Access, window: Window, **data: Any) -> dict[str, Any]:
     }
 
 
+def cohort_envelope(
+    session: Session, access: Access, window: Window, cohorts: dict[str, str], **data: Any
+) -> dict[str, Any]:
+    """:func:`envelope` of a tab whose KPIs count cohorts: names them, adds the freshness."""
+    fresh = freshness(session, access, window)
+    return envelope(access, window, **data, cohorts=dict(cohorts), freshness=fresh)
+
+
 # -- overview ----------------------------------------------------------------------------------
 
 
@@ -315,13 +323,7 @@ def campaigns(session: Session, access: Access, window: Window) -> dict[str, Any
                 "bookingRate": _pct(_int(r, "booked"), replies),
             }
         )
-    return envelope(
-        access,
-        window,
-        campaigns=out,
-        cohorts=dict(CAMPAIGN_COHORTS),
-        freshness=freshness(session, access, window),
-    )
+    return cohort_envelope(session, access, window, CAMPAIGN_COHORTS, campaigns=out)
 
 
 SETTER_STAGES = (
@@ -362,13 +364,7 @@ def setters(session: Session, access: Access, window: Window) -> dict[str, Any]:
             {"setterId": str(sid), "name": names.get(sid, "Unknown"), **stages, **conversions}
         )
     out.sort(key=lambda s: (-s["assigned"], s["name"], s["setterId"]))
-    return envelope(
-        access,
-        window,
-        setters=out,
-        cohorts=dict(SETTER_COHORTS),
-        freshness=freshness(session, access, window),
-    )
+    return cohort_envelope(session, access, window, SETTER_COHORTS, setters=out)
 
 
 def response_timing(session: Session, access: Access, window: Window) -> dict[str, Any]:
