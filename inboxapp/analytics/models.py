@@ -6,6 +6,9 @@
   of day of the inbound that was answered).
 * ``analytics_lead_daily``: leads per (workspace, created day, campaign, assignee, sentiment,
   status), for the sentiment and status breakdowns.
+* ``analytics_cohort_daily`` (migration 0015): leads per (workspace, anchor day, cohort,
+  campaign, assignee) and how many of them reached each stage so far
+  (:mod:`inboxapp.analytics.cohorts`).
 * ``analytics_dirty_days``: (workspace, day) pairs whose rollups must be recomputed; marked by
   statement-level triggers, cleared by the rollup when no newer mark arrived (``dirtySeq``).
 
@@ -24,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 from sqlmodel import Field, SQLModel
 
+from inboxapp.analytics.cohorts import COHORT_METRICS
 from inboxapp.db.columns import dirty_at, dirty_seq
 
 NO_KEY = uuid.UUID(int=0)
@@ -128,6 +132,20 @@ class AnalyticsLeadDaily(SQLModel, table=True):
     )
 
 
+class AnalyticsCohortDaily(SQLModel, table=True):
+    __tablename__ = "analytics_cohort_daily"
+    __table_args__ = (
+        *(_metric(m) for m in COHORT_METRICS),
+        sa.Index("analytics_cohort_daily_setter_idx", "clientId", "setterKey", "day"),
+    )
+
+    clientId: uuid.UUID = _client_key()
+    day: date = Field(sa_column=_key(sa.Date))
+    cohort: str = Field(sa_column=_key(sa.Text))
+    campaignKey: uuid.UUID = Field(sa_column=_key(UUID(as_uuid=True)))
+    setterKey: uuid.UUID = Field(sa_column=_key(UUID(as_uuid=True)))
+
+
 DIRTY_SEQ = sa.Sequence("analytics_dirty_seq", metadata=SQLModel.metadata)
 
 
@@ -143,5 +161,6 @@ class AnalyticsDirtyDay(SQLModel, table=True):
 DAILY: sa.Table = AnalyticsDaily.__table__  # type: ignore[attr-defined]
 HOURLY: sa.Table = AnalyticsResponseHourly.__table__  # type: ignore[attr-defined]
 LEAD_DAILY: sa.Table = AnalyticsLeadDaily.__table__  # type: ignore[attr-defined]
+COHORT: sa.Table = AnalyticsCohortDaily.__table__  # type: ignore[attr-defined]
 DIRTY: sa.Table = AnalyticsDirtyDay.__table__  # type: ignore[attr-defined]
-ROLLUP_TABLES = (DAILY, HOURLY, LEAD_DAILY)
+ROLLUP_TABLES = (DAILY, HOURLY, LEAD_DAILY, COHORT)

@@ -41,6 +41,11 @@ class Envelope(WindowFields):
     freshness: Freshness
 
 
+Cohorts = dict[str, str]
+"""KPI key -> the cohort it counts (:mod:`inboxapp.analytics.cohorts`), e.g. ``"leadsContacted":
+"of the leads created in the window: contacted so far"``."""
+
+
 class Kpis(Payload):
     totalLeads: Count
     leadsContacted: Count
@@ -57,6 +62,7 @@ class Kpis(Payload):
     aiResponses: Count
     setterAvgResponseSeconds: Seconds | None
     aiAvgResponseSeconds: Seconds | None
+    cohorts: Cohorts
 
 
 class Timing(Payload):
@@ -122,6 +128,7 @@ class CampaignRow(Payload):
 
 class CampaignsPayload(Envelope):
     campaigns: list[CampaignRow]
+    cohorts: Cohorts
 
 
 class SetterFunnel(Payload):
@@ -142,6 +149,7 @@ class SetterFunnel(Payload):
 
 class SettersPayload(Envelope):
     setters: list[SetterFunnel]
+    cohorts: Cohorts
 
 
 class Bucket(Payload):

@@ -20,7 +20,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from inboxapp.analytics.cohorts import (
+    CAMPAIGN_COHORTS,
+    COHORT_METRICS,
+    OVERVIEW_COHORTS,
+    SETTER_COHORTS,
+)
 from inboxapp.analytics.models import (
+    COHORT,
     DAILY,
     DAILY_METRICS,
     DIRTY,
@@ -131,24 +138,40 @@ def envelope(access: Access, window: Window, **data: Any) -> dict[str, Any]:
     }
 
 
+def cohort_envelope(
+    session: Session, access: Access, window: Window, cohorts: dict[str, str], **data: Any
+) -> dict[str, Any]:
+    """:func:`envelope` of a tab whose KPIs count cohorts: names them, adds the freshness."""
+    fresh = freshness(session, access, window)
+    return envelope(access, window, **data, cohorts=dict(cohorts), freshness=fresh)
+
+
 # -- overview ----------------------------------------------------------------------------------
 
 
-def kpis(totals: Any) -> dict[str, Any]:
-    """The overview KPIs from summed ``analytics_daily`` metrics (a row or a namespace)."""
+def _int(row: Any, name: str) -> int:
+    return int(getattr(row, name)) if row is not None else 0
+
+
+def kpis(totals: Any, created: Any) -> dict[str, Any]:
+    """The overview KPIs: message counts and response times from summed ``analytics_daily``
+    metrics, lead counts from the ``created`` cohort's summed stages (rows or namespaces)."""
 
     def v(name: str) -> int:
-        return int(getattr(totals, name))
+        return _int(totals, name)
+
+    def c(name: str) -> int:
+        return _int(created, name)
 
     setter, ai = _timing(totals, "setter"), _timing(totals, "ai")
     return {
-        "totalLeads": v("leadsCreated"),
-        "leadsContacted": v("leadsContacted"),
-        "responses": v("firstResponses"),
-        "responseRate": _pct(v("firstResponses"), v("leadsContacted")),
-        "positiveReplies": v("positiveReplies"),
-        "meetingsRequested": v("meetingsRequested"),
-        "meetingsBooked": v("meetingsBooked"),
+        "totalLeads": c("leads"),
+        "leadsContacted": c("contacted"),
+        "responses": c("replied"),
+        "responseRate": _pct(c("replied"), c("contacted")),
+        "positiveReplies": c("positive"),
+        "meetingsRequested": c("requested"),
+        "meetingsBooked": c("booked"),
         "inboundMessages": v("inboundMessages"),
         "outboundMessages": v("outboundMessages"),
         "setterMedianResponseSeconds": setter["medianSeconds"],
@@ -157,14 +180,27 @@ def kpis(totals: Any) -> dict[str, Any]:
         "aiResponses": ai["responses"],
         "setterAvgResponseSeconds": setter["avgSeconds"],
         "aiAvgResponseSeconds": ai["avgSeconds"],
+        "cohorts": dict(OVERVIEW_COHORTS),
     }
+
+
+def cohort_sums(
+    session: Session, access: Access, window: Window, cohort: str, by: str | None = None
+) -> dict[Any, Any]:
+    """Summed stages of one cohort in the window, per ``by`` key column (or one row, key None)."""
+    keys = [COHORT.c[by]] if by else []
+    stmt = sa.select(*keys, *(_sum(COHORT, m) for m in COHORT_METRICS)).where(
+        *_where(COHORT, access, window), COHORT.c.cohort == cohort
+    )
+    rows = session.execute(stmt.group_by(*keys) if by else stmt).all()
+    return {(getattr(r, by) if by else None): r for r in rows}
 
 
 def overview_core(session: Session, access: Access, window: Window) -> dict[str, Any]:
     row = session.execute(
         sa.select(*(_sum(DAILY, m) for m in DAILY_METRICS)).where(*_where(DAILY, access, window))
     ).one()
-    return kpis(row)
+    return kpis(row, cohort_sums(session, access, window, "created")[None])
 
 
 def _weeks(window: Window) -> list[date]:
@@ -254,20 +290,10 @@ def parse_parts(value: str | None) -> str:
 
 
 def campaigns(session: Session, access: Access, window: Window) -> dict[str, Any]:
-    """Per campaign: contacted, replies (first responses), positive replies, meetings requested
-    and booked; rates against replies (reply rate against contacted)."""
-    metrics = (
-        "leadsCreated", "leadsContacted", "firstResponses", "positiveReplies",
-        "meetingsRequested", "meetingsBooked",
-    )  # fmt: skip
-    rows = {
-        r.campaignKey: r
-        for r in session.execute(
-            sa.select(DAILY.c.campaignKey, *(_sum(DAILY, m) for m in metrics))
-            .where(*_where(DAILY, access, window))
-            .group_by(DAILY.c.campaignKey)
-        )
-    }
+    """Per campaign, the ``created`` cohort: leads created in the window, then contacted ->
+    replied -> positive -> meeting requested -> booked so far; rates against replies (reply
+    rate against contacted). The rows add up to the overview."""
+    rows = cohort_sums(session, access, window, "created", "campaignKey")
     known = session.execute(
         sa.select(CAMPAIGN.c.id, CAMPAIGN.c.name, CAMPAIGN.c.channel)
         .where(CAMPAIGN.c.clientId == access.client_id)
@@ -279,51 +305,42 @@ def campaigns(session: Session, access: Access, window: Window) -> dict[str, Any
     out = []
     for key, name, channel in entries:
         r = rows.get(key)
-
-        def v(m: str, r: Any = r) -> int:
-            return int(getattr(r, m)) if r is not None else 0
-
-        replies = v("firstResponses")
+        replies = _int(r, "replied")
         out.append(
             {
                 "campaignId": None if key == NO_KEY else str(key),
                 "name": name,
                 "channel": channel,
-                "leads": v("leadsCreated"),
-                "contacted": v("leadsContacted"),
+                "leads": _int(r, "leads"),
+                "contacted": _int(r, "contacted"),
                 "replies": replies,
-                "positiveReplies": v("positiveReplies"),
-                "meetingsRequested": v("meetingsRequested"),
-                "meetingsBooked": v("meetingsBooked"),
-                "replyRate": _pct(replies, v("leadsContacted")),
-                "positiveRate": _pct(v("positiveReplies"), replies),
-                "meetingRequestRate": _pct(v("meetingsRequested"), replies),
-                "bookingRate": _pct(v("meetingsBooked"), replies),
+                "positiveReplies": _int(r, "positive"),
+                "meetingsRequested": _int(r, "requested"),
+                "meetingsBooked": _int(r, "booked"),
+                "replyRate": _pct(replies, _int(r, "contacted")),
+                "positiveRate": _pct(_int(r, "positive"), replies),
+                "meetingRequestRate": _pct(_int(r, "requested"), replies),
+                "bookingRate": _pct(_int(r, "booked"), replies),
             }
         )
-    return envelope(access, window, campaigns=out, freshness=freshness(session, access, window))
+    return cohort_envelope(session, access, window, CAMPAIGN_COHORTS, campaigns=out)
 
 
 SETTER_STAGES = (
-    ("assigned", "leadsAssigned"),
-    ("responded", "leadsReplied"),
-    ("positive", "positiveReplies"),
-    ("requested", "meetingsRequested"),
-    ("booked", "meetingsBooked"),
+    ("assigned", "leads"),
+    ("responded", "answered"),
+    ("positive", "positive"),
+    ("requested", "requested"),
+    ("booked", "booked"),
 )
+"""Funnel stage -> its ``assigned`` cohort metric."""
 
 
 def setters(session: Session, access: Access, window: Window) -> dict[str, Any]:
-    """Funnel per assignee: leads assigned -> first replied by us -> positive -> meeting
-    requested -> booked (events in the window, by the lead's current assignee)."""
-    rows = {
-        r.setterKey: r
-        for r in session.execute(
-            sa.select(DAILY.c.setterKey, *(_sum(DAILY, m) for _, m in SETTER_STAGES))
-            .where(*_where(DAILY, access, window), DAILY.c.setterKey != NO_KEY)
-            .group_by(DAILY.c.setterKey)
-        )
-    }
+    """Funnel per assignee, the ``assigned`` cohort: leads assigned in the window (by current
+    assignee), then answered by us -> positive -> meeting requested -> booked so far."""
+    rows = cohort_sums(session, access, window, "assigned", "setterKey")
+    rows.pop(NO_KEY, None)
     if access.is_setter:
         ids = {access.user_id}
     else:
@@ -338,7 +355,7 @@ def setters(session: Session, access: Access, window: Window) -> dict[str, Any]:
     out: list[dict[str, Any]] = []
     for sid in ids:
         r = rows.get(sid)
-        stages = {stage: int(getattr(r, m)) if r is not None else 0 for stage, m in SETTER_STAGES}
+        stages = {stage: _int(r, m) for stage, m in SETTER_STAGES}
         conversions = {
             f"{b}Rate": _pct(stages[b], stages[a])
             for (a, _), (b, _) in itertools.pairwise(SETTER_STAGES)
@@ -347,7 +364,7 @@ def setters(session: Session, access: Access, window: Window) -> dict[str, Any]:
             {"setterId": str(sid), "name": names.get(sid, "Unknown"), **stages, **conversions}
         )
     out.sort(key=lambda s: (-s["assigned"], s["name"], s["setterId"]))
-    return envelope(access, window, setters=out, freshness=freshness(session, access, window))
+    return cohort_envelope(session, access, window, SETTER_COHORTS, setters=out)
 
 
 def response_timing(session: Session, access: Access, window: Window) -> dict[str, Any]:
@@ -634,11 +651,16 @@ def crm_rows(
 def raw_overview_core(session: Session, access: Access, window: Window) -> dict[str, Any]:
     """The core KPIs straight from Message/Lead (no rollups): the same SQL the rollup job runs,
     restricted to the window's days, under the caller's RLS. The benchmark's baseline."""
-    rows = compute_rows(session, access.client_id, window.tz, window.day_list())["daily"]
-    if access.is_setter:
-        rows = [r for r in rows if r["setterKey"] == access.user_id]
-    totals = {m: sum(int(r[m]) for r in rows) for m in DAILY_METRICS}
-    return kpis(_Namespace(totals))
+    computed = compute_rows(session, access.client_id, window.tz, window.day_list())
+
+    def mine(kind: str) -> list[dict[str, Any]]:
+        rows = computed[kind]
+        return [r for r in rows if not access.is_setter or r["setterKey"] == access.user_id]
+
+    created = [r for r in mine("cohort") if r["cohort"] == "created"]
+    totals = {m: sum(int(r[m]) for r in mine("daily")) for m in DAILY_METRICS}
+    cohort = {m: sum(int(r[m]) for r in created) for m in COHORT_METRICS}
+    return kpis(_Namespace(totals), _Namespace(cohort))
 
 
 class _Namespace:

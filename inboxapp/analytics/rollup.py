@@ -24,9 +24,13 @@ a lead's messages are ordered by ``(sentAt, id)``; dimensions are the lead's *cu
   under the local hour of the run's first inbound. Campaign-tool messages are ignored here.
   Histograms use :data:`~inboxapp.analytics.models.HIST_BOUNDS` (medians come from them).
 * ``analytics_lead_daily``: leads by created day, campaign, assignee, sentiment, status.
+* ``analytics_cohort_daily``: the cohorts of :mod:`inboxapp.analytics.cohorts` by anchor day
+  (created / assigned), campaign and assignee: leads and the stages they reached so far.
 
-Everything a day's numbers depend on lies at or before that day in the lead's history, which is
-what the dirty-day triggers (migration 0007) rely on. The rollup recomputes dirty days with
+Everything a day's event numbers depend on lies at or before that day in the lead's history,
+which is what the dirty-day triggers (migration 0007) rely on; a cohort row depends on the
+lead's whole history, so every message change also marks its lead's created and assigned days
+(migration 0015). The rollup recomputes dirty days with
 delete + insert in one transaction (idempotent) and clears each mark only when its ``dirtySeq``
 is unchanged, so a change that arrives meanwhile stays marked (the same rule as inbox counts).
 """
@@ -46,7 +50,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from inboxapp.analytics.cohorts import COHORT_METRICS, COHORT_STAGES, REQUESTED_TAGS, stage_columns
 from inboxapp.analytics.models import (
+    COHORT,
     DAILY,
     DAILY_COUNTS,
     DAILY_METRICS,
@@ -66,7 +72,6 @@ from inboxapp.logs import get_logger
 log = get_logger(__name__)
 
 NAMESPACE = "analytics"
-REQUESTED_TAGS = ("Meeting Requested", "Call Requested", "Meeting Booked")
 FULL_REBUILD_DAYS = 60
 """More dirty days than this: rebuild the whole workspace in one pass instead."""
 CLUSTER_GAP_DAYS = 3
@@ -75,10 +80,12 @@ CLUSTER_GAP_DAYS = 3
 DAILY_KEYS = ("day", "campaignKey", "setterKey", "channel")
 HOURLY_KEYS = ("day", "setterKey", "responder", "hour")
 LEAD_KEYS = ("day", "campaignKey", "setterKey", "sentimentTag", "status")
+COHORT_KEYS = ("day", "cohort", "campaignKey", "setterKey")
 TABLES: dict[str, tuple[sa.Table, tuple[str, ...], tuple[str, ...]]] = {
     "daily": (DAILY, DAILY_KEYS, DAILY_METRICS),
     "hourly": (HOURLY, HOURLY_KEYS, HOURLY_METRICS),
     "lead": (LEAD_DAILY, LEAD_KEYS, ("leads",)),
+    "cohort": (COHORT, COHORT_KEYS, COHORT_METRICS),
 }
 
 
@@ -253,6 +260,60 @@ lead_rows AS (
          l.sentiment AS "sentimentTag", l.status, count(*)::int AS leads
   FROM leads l WHERE true {on_days.format(col="l.created_day")}
   GROUP BY 1, 2, 3, 4, 5
+),
+{_cohort_ctes(all_days, on_days)}"""
+
+
+_HISTORY = """bool_or(x.direction = 'outbound') AS contacted,
+    bool_or(x.direction = 'inbound') AS replied,
+    bool_or(x.direction = 'outbound' AND x."sentBy" IS NOT NULL) AS answered"""
+
+
+def _cohort_ctes(all_days: bool, on_days: str) -> str:
+    """``cohort_leads`` (a lead's dimensions, anchor days and stage facts over its whole
+    history) and ``cohort_rows`` (:mod:`inboxapp.analytics.cohorts`). For some days only the
+    leads created or assigned in ``[:lo, :hi)`` are read, each history by index."""
+    if all_days:
+        history = f"""LEFT JOIN (
+    SELECT x."leadId" AS lead, {_HISTORY}
+    FROM public."Message" x WHERE x."clientId" = :cid GROUP BY x."leadId"
+  ) h ON h.lead = l.id"""
+        lead_range = ""
+    else:
+        history = f"""LEFT JOIN LATERAL (
+    SELECT {_HISTORY}
+    FROM public."Message" x WHERE x."leadId" = l.id AND x."clientId" = :cid
+  ) h ON true"""
+        lead_range = """AND (l."createdAt" >= :lo AND l."createdAt" < :hi
+       OR l."assignedAt" >= :lo AND l."assignedAt" < :hi)"""
+    requested = ", ".join(f"'{t}'" for t in REQUESTED_TAGS)
+    anchors = {"created": "c.created_day", "assigned": "c.assigned_day"}
+    unions = "\n    UNION ALL\n    ".join(
+        f"SELECT {anchors[k]} AS day, c.ck, c.sk, '{k}' AS cohort, {stage_columns(k)}"
+        f" FROM cohort_leads c WHERE {anchors[k]} IS NOT NULL"
+        for k in COHORT_STAGES
+    )
+    sums = ", ".join(f"sum(v.{m})::int AS {m}" for m in COHORT_METRICS)
+    return f"""cohort_leads AS (
+  SELECT coalesce(l."campaignId", {_ZERO}) AS ck, coalesce(l."assignedToUserId", {_ZERO}) AS sk,
+    (l."createdAt" AT TIME ZONE :tz)::date AS created_day,
+    CASE WHEN l."assignedToUserId" IS NOT NULL
+      THEN (l."assignedAt" AT TIME ZONE :tz)::date END AS assigned_day,
+    coalesce(h.contacted, false) AS contacted, coalesce(h.replied, false) AS replied,
+    coalesce(h.answered, false) AS answered, l."positiveAt" IS NOT NULL AS positive,
+    coalesce(l."sentimentTag" IN ({requested}), false)
+      OR l."appointmentBookedAt" IS NOT NULL AS requested,
+    l."appointmentBookedAt" IS NOT NULL AS booked
+  FROM public."Lead" l {history}
+  WHERE l."clientId" = :cid {lead_range}
+),
+cohort_rows AS (
+  SELECT v.day, v.cohort, v.ck AS "campaignKey", v.sk AS "setterKey", {sums}
+  FROM (
+    {unions}
+  ) v
+  WHERE true {on_days.format(col="v.day")}
+  GROUP BY 1, 2, 3, 4
 )"""
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
+from inboxapp.analytics.cohorts import CAMPAIGN_COHORTS, OVERVIEW_COHORTS, SETTER_COHORTS
 from inboxapp.analytics.windows import CUSTOM, parse_window
 from inboxapp.domain import vocabulary
 from inboxapp.errors import AppError
@@ -195,6 +197,37 @@ def freshness_note(data: Mapping[str, Any]) -> str:
 # ---------------------------------------------------------------------------------- views
 
 
+def cohorts_of(data: Mapping[str, Any], defaults: Mapping[str, str]) -> dict[str, str]:
+    """The payload's cohort of every KPI (``cohorts``), sentence-cased; ``defaults`` fill in
+    what an older cached payload lacks."""
+    raw = data.get("cohorts")
+    given: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    out = {}
+    for key, default in defaults.items():
+        text = _s(given.get(key)) or default
+        out[key] = text[:1].upper() + text[1:]
+    return out
+
+
+def cohort_legend(
+    data: Mapping[str, Any], defaults: Mapping[str, str], columns: Sequence[tuple[str, str]]
+) -> list[dict[str, str]]:
+    """``[{label, text}]``: what each table column (``(key, label)``) counts."""
+    cohort = cohorts_of(data, defaults)
+    return [{"label": label, "text": cohort[key]} for key, label in columns]
+
+
+CAMPAIGN_LEGEND = (
+    ("leads", "Leads"), ("contacted", "Contacted"), ("replies", "Replies"),
+    ("positiveReplies", "Positive"), ("meetingsRequested", "Meetings requested"),
+    ("meetingsBooked", "Booked"),
+)  # fmt: skip
+SETTER_LEGEND = (
+    ("assigned", "Assigned"), ("responded", "Responded"), ("positive", "Positive"),
+    ("requested", "Requested"), ("booked", "Booked"),
+)  # fmt: skip
+
+
 def kpi_view(core: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
     """The KPI cards' values and hints from ``core``."""
     setter_n, ai_n = as_int(core.get("setterResponses")), as_int(core.get("aiResponses"))
@@ -208,16 +241,12 @@ def kpi_view(core: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
         "setterMedianResponse": duration_label(core.get("setterMedianResponseSeconds")),
         "aiMedianResponse": duration_label(core.get("aiMedianResponseSeconds")),
     }
-    hints = {
-        "totalLeads": "New leads in the period",
-        "leadsContacted": "First outbound message sent",
-        "responses": "Leads who replied for the first time",
-        "responseRate": "Responses ÷ leads contacted",
-        "meetingsRequested": "Asked for a meeting or a call",
-        "meetingsBooked": "Appointment booked",
-        "setterMedianResponse": f"Inbound → setter reply · {replies_label(setter_n)}",
-        "aiMedianResponse": f"Inbound → AI reply · {replies_label(ai_n)}",
-    }
+    cohort = cohorts_of(core, OVERVIEW_COHORTS)
+    hints = {key: cohort[key] for key in KPI_KEYS[:6]}
+    hints["setterMedianResponse"] = (
+        f"{cohort['setterMedianResponseSeconds']} · {replies_label(setter_n)}"
+    )
+    hints["aiMedianResponse"] = f"{cohort['aiMedianResponseSeconds']} · {replies_label(ai_n)}"
     return values, hints
 
 
@@ -286,6 +315,7 @@ def campaigns_view(data: Mapping[str, Any]) -> dict[str, Any]:
             "id": _s(c.get("campaignId")),
             "name": _s(c.get("name")) or "Untitled campaign",
             "channel": _s(c.get("channel")).capitalize(),
+            "leads": count_label(c.get("leads")),
             "contacted": count_label(c.get("contacted")),
             "replies": count_label(c.get("replies")),
             "reply_rate": pct_label(c.get("replyRate")),
@@ -309,7 +339,11 @@ def campaigns_view(data: Mapping[str, Any]) -> dict[str, Any]:
         for c in top
         if as_int(c.get("replies")) or as_int(c.get("contacted"))
     ]
-    return {"campaign_rows": rows, "campaign_chart": chart}
+    return {
+        "campaign_rows": rows,
+        "campaign_chart": chart,
+        "campaign_cohorts": cohort_legend(data, CAMPAIGN_COHORTS, CAMPAIGN_LEGEND),
+    }
 
 
 SETTER_COUNTS = ("assigned", "responded", "positive", "requested", "booked")
@@ -332,7 +366,11 @@ def setters_view(data: Mapping[str, Any]) -> dict[str, Any]:
         {"name": _s(s.get("name")) or "Unknown", **{k: as_int(s.get(k)) for k in SETTER_COUNTS}}
         for s in items
     ]
-    return {"setter_rows": rows, "setter_chart": chart}
+    return {
+        "setter_rows": rows,
+        "setter_chart": chart,
+        "setter_cohorts": cohort_legend(data, SETTER_COHORTS, SETTER_LEGEND),
+    }
 
 
 def timing_view(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -378,12 +416,19 @@ def timing_view(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def conversation_href(client_id: str, lead_id: str) -> str:
+    """The inbox URL that opens ``lead_id``'s conversation in workspace ``client_id``."""
+    return f"/?{urlencode({'clientId': client_id, 'leadId': lead_id})}"
+
+
 def crm_view(data: Mapping[str, Any], today: date | None = None) -> list[dict[str, str]]:
     tz = zone(_s(data.get("timezone")))
     year = (today or datetime.now(tz).date()).year
+    client_id = _s(data.get("clientId"))
     return [
         {
             "id": _s(r.get("id")),
+            "href": conversation_href(client_id, _s(r.get("id"))),
             "name": _s(r.get("name")) or "Unknown lead",
             "detail": " · ".join(p for p in (_s(r.get("company")), _s(r.get("email"))) if p),
             "status": status_label(r.get("status")),
@@ -415,8 +460,10 @@ def tab_view(tab: str, data: Mapping[str, Any]) -> dict[str, Any]:
 EMPTY_TAB_VARS: dict[str, Any] = {
     "campaign_rows": [],
     "campaign_chart": [],
+    "campaign_cohorts": [],
     "setter_rows": [],
     "setter_chart": [],
+    "setter_cohorts": [],
     "timing_summary": {},
     "timing_buckets": [],
     "timing_hours": [],

@@ -54,7 +54,10 @@ LEAD_STATUSES: tuple[str, ...] = (
     "needs_repair",
     "meeting-booked",
     "contacted",
+    "engaged",
 )
+"""Every status a lead can hold (the inbox sets, filters and shows exactly these; analytics
+filters by them). ``engaged``: the lead replied, but neither positively nor negatively."""
 EXCLUDED_STATUSES: tuple[str, ...] = ("blacklisted", "unqualified")
 """Leads with these statuses are out of the running (no attention, not "awaiting reply")."""
 SENTIMENT_STATUS: dict[str, str] = {

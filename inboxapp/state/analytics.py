@@ -134,8 +134,10 @@ class AnalyticsState(WorkspaceState):
     # Other tabs (only the active one is ever loaded).
     tab_loaded: bool = False
     campaign_rows: list[dict[str, str]] = []
+    campaign_cohorts: list[dict[str, str]] = []
     campaign_chart: list[dict[str, Any]] = []
     setter_rows: list[dict[str, str]] = []
+    setter_cohorts: list[dict[str, str]] = []
     setter_chart: list[dict[str, Any]] = []
     timing_summary: dict[str, str] = {}
     timing_buckets: list[dict[str, Any]] = []

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from inboxapp.analytics import cli as analytics_cli
 from inboxapp.analytics import rollup
+from inboxapp.analytics.cohorts import COHORT_METRICS
 from inboxapp.analytics.models import DAILY_METRICS, HIST_BOUNDS, HOURLY_METRICS, N_BUCKETS, NO_KEY
 from inboxapp.analytics.windows import parse_window, resolve
 from inboxapp.config import get_settings
@@ -102,10 +103,15 @@ def reference(tz: str, leads: list[Any], messages: list[Any]) -> dict[str, list[
                 row["respondedLeads"] += prev_in is None or day(prev_in) != d
                 prev_in = m.sentAt
                 run_start = run_start or m.sentAt
+    cohorts = reference_cohorts(zone, leads, by_lead)
     return {
         "daily": [
             {**dict(zip(rollup.DAILY_KEYS, k, strict=True)), **{m: v[m] for m in DAILY_METRICS}}
             for k, v in daily.items()
+        ],
+        "cohort": [
+            {**dict(zip(rollup.COHORT_KEYS, k, strict=True)), **{m: v[m] for m in COHORT_METRICS}}
+            for k, v in cohorts.items()
         ],
         "hourly": [
             {**dict(zip(rollup.HOURLY_KEYS, k, strict=True)), **{m: v[m] for m in HOURLY_METRICS}}
@@ -116,6 +122,42 @@ def reference(tz: str, leads: list[Any], messages: list[Any]) -> dict[str, list[
             for k, n in lead_daily.items()
         ],
     }
+
+
+def reference_cohorts(
+    zone: ZoneInfo, leads: list[Any], by_lead: dict[Any, list[Any]]
+) -> dict[tuple[Any, ...], Counter[str]]:
+    """Each lead once per cohort, on its anchor day, with the stages of its chain it reached."""
+    out: dict[tuple[Any, ...], Counter[str]] = defaultdict(Counter)
+    for lead in leads:
+        msgs = by_lead.get(lead.id, [])
+        facts = {
+            "contacted": any(m.direction == "outbound" for m in msgs),
+            "replied": any(m.direction == "inbound" for m in msgs),
+            "answered": any(m.direction == "outbound" and m.sentBy for m in msgs),
+            "positive": lead.positiveAt is not None,
+            "requested": lead.sentimentTag in rollup.REQUESTED_TAGS
+            or lead.appointmentBookedAt is not None,
+            "booked": lead.appointmentBookedAt is not None,
+        }
+        ck, sk = lead.campaignId or NO_KEY, lead.assignedToUserId or NO_KEY
+        anchors = {"created": lead.createdAt}
+        if lead.assignedToUserId:
+            anchors["assigned"] = lead.assignedAt
+        chains = {
+            "created": ("contacted", "replied", "positive", "requested", "booked"),
+            "assigned": ("answered", "positive", "requested", "booked"),
+        }
+        for cohort, at in anchors.items():
+            if at is None:
+                continue
+            row = out[(at.astimezone(zone).date(), cohort, ck, sk)]
+            row["leads"] += 1
+            reached = True
+            for stage in chains[cohort]:
+                reached = reached and facts[stage]
+                row[stage] += reached
+    return out
 
 
 def snapshot(client_id: uuid.UUID) -> tuple[str, list[Any], list[Any]]:
@@ -359,16 +401,19 @@ def test_dirty_marks_on_past_days_and_newer_marks_survive(people: dict[str, Any]
     assert rollup.dirty_days(client.id) == []
     first = f.create_message(leads[0], direction="outbound", sentAt=BASE + timedelta(days=1))
     f.create_message(leads[0], direction="inbound", sentAt=BASE + timedelta(days=3))
-    assert rollup.dirty_days(client.id) == [date(2026, 3, 7), date(2026, 3, 9)]
+    # The messages' days, and the lead's created + assigned day (its cohort rows, 0015).
+    assert rollup.dirty_days(client.id) == [date(2026, 3, 6), date(2026, 3, 7), date(2026, 3, 9)]
     # A message moved before the first outbound: every later message's day is marked.
     rollup.rollup_workspace(client.id)
     with owner_session() as s:
         s.execute(
             sa.update(Message).where(Message.id == first.id).values(sentAt=BASE - timedelta(days=1))
         )
-    assert rollup.dirty_days(client.id) == [date(2026, 3, 5), date(2026, 3, 7), date(2026, 3, 9)]
+    assert rollup.dirty_days(client.id) == [
+        date(2026, 3, 5), date(2026, 3, 6), date(2026, 3, 7), date(2026, 3, 9)
+    ]  # fmt: skip
     # A rollup read the marks (seq N); a write commits meanwhile (seq N+1 on 2026-03-09): the
-    # rollup's clear must keep that newer mark.
+    # rollup's clear must keep that newer mark (and the newer mark of the lead's cohort day).
     with owner_session() as s:
         marks = [(r.day, r.dirtySeq) for r in s.execute(
             sa.select(rollup.DIRTY.c.day, rollup.DIRTY.c.dirtySeq).where(
@@ -376,7 +421,7 @@ def test_dirty_marks_on_past_days_and_newer_marks_survive(people: dict[str, Any]
         f.create_message(leads[0], direction="inbound", sentAt=BASE + timedelta(days=3, hours=1))
         rollup._recompute(s, client.id, "UTC", [d for d, _ in marks])
         assert rollup._clear(s, client.id, marks) == 2
-    assert rollup.dirty_days(client.id) == [date(2026, 3, 9)]
+    assert rollup.dirty_days(client.id) == [date(2026, 3, 6), date(2026, 3, 9)]
     rollup.rollup_workspace(client.id)
     assert rollup.verify_workspace(client.id) == []
 

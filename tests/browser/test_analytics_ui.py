@@ -486,3 +486,30 @@ def test_analytics_work_on_the_legacy_path_when_the_read_api_is_off(
     expect(page.get_by_test_id("kpi-value-totalLeads")).to_have_text(str(data.leads_30d))
     _tab(page, "campaigns")
     expect(page.get_by_test_id("campaign-row")).to_have_count(2)
+
+
+def test_kpis_name_their_cohort_and_crm_rows_open_the_conversation(page: Page) -> None:
+    data = _seed("Cohort Co")
+    ws = data.workspace
+    sign_in(page, data.admin.email)
+    _open_analytics(page, str(ws.id))
+    _settled(page, "overview")
+    expect(page.get_by_test_id("kpi-cohort-totalLeads")).to_have_text("Leads created in the window")
+    expect(page.get_by_test_id("kpi-cohort-leadsContacted")).to_have_text(
+        "Of the leads created in the window: contacted so far"
+    )
+    expect(page.get_by_test_id("kpi-cohort-responseRate")).to_contain_text("Responses / leads")
+    _tab(page, "campaigns")
+    expect(page.get_by_test_id("campaign-cohorts")).to_contain_text("Contacted: Of those leads")
+    _tab(page, "setters")
+    expect(page.get_by_test_id("setter-cohorts")).to_contain_text("Assigned: Leads assigned")
+    _tab(page, "crm")
+    first = page.get_by_test_id("crm-open").first
+    href = first.get_attribute("href") or ""
+    lead_id = re.search(r"leadId=([0-9a-f-]{36})", href)
+    assert lead_id and f"clientId={ws.id}" in href, href
+    first.click()
+    expect(page).to_have_url(re.compile(rf"leadId={lead_id.group(1)}"))
+    expect(page.get_by_test_id("conversation-view")).to_have_attribute(
+        "data-lead-id", lead_id.group(1)
+    )

@@ -56,7 +56,12 @@ def kpi_card(key: str, label: str) -> rx.Component:
             font_variant_numeric="tabular-nums",
             custom_attrs=testid(f"kpi-value-{key}"),
         ),
-        rx.text(AnalyticsState.kpi_hints[key], size="1", color=styles.SUBTLE_TEXT, truncate=True),
+        rx.text(
+            AnalyticsState.kpi_hints[key],
+            size="1",
+            color=styles.MUTED_TEXT,
+            custom_attrs=testid(f"kpi-cohort-{key}"),
+        ),
         spacing="1",
         style=card_style,
         custom_attrs=testid(f"kpi-{key}"),

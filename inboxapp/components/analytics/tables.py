@@ -64,3 +64,23 @@ def num_cell(value: Any, sub: Any = None) -> rx.Component:
 
 def text_cell(value: Any, **props: Any) -> rx.Component:
     return rx.table.cell(rx.text(value, size="2", truncate=True), max_width="260px", **props)
+
+
+def cohort_legend(items: Any, test_id: str) -> rx.Component:
+    """What each column counts (``items``: ``{label, text}``), under a table."""
+    return rx.vstack(
+        rx.foreach(
+            items,
+            lambda item: rx.text(
+                rx.text.strong(item["label"], color=styles.MUTED_TEXT),
+                ": ",
+                item["text"],
+                size="1",
+                color=styles.MUTED_TEXT,
+                custom_attrs=testid("cohort-note"),
+            ),
+        ),
+        spacing="1",
+        padding_top="8px",
+        custom_attrs=testid(test_id),
+    )

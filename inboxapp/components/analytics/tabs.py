@@ -24,13 +24,13 @@ from .charts import (
     tooltip,
 )
 from .common import PAIR, card_style, empty_block, grid, panel, skeleton_block, skeleton_panel
-from .tables import num_cell, table, text_cell
+from .tables import cohort_legend, num_cell, table, text_cell
 
 S: Any = AnalyticsState
 
 R, L = "right", "left"
 CAMPAIGN_HEADERS = (
-    ("Campaign", L), ("Contacted", R), ("Replies", R), ("Positive", R),
+    ("Campaign", L), ("Leads", R), ("Contacted", R), ("Replies", R), ("Positive", R),
     ("Meetings requested", R), ("Booked", R),
 )  # fmt: skip
 SETTER_HEADERS = (
@@ -76,6 +76,7 @@ def _campaign_cells(row: ObjectVar[dict[str, str]]) -> list[rx.Component]:
             ),
             max_width="280px",
         ),
+        num_cell(row["leads"]),
         num_cell(row["contacted"]),
         num_cell(row["replies"], row["reply_rate"]),
         num_cell(row["positive"], row["positive_rate"]),
@@ -112,17 +113,22 @@ def campaigns_view() -> rx.Component:
             "Campaigns",
             rx.cond(
                 AnalyticsState.campaign_rows.length() > 0,  # type: ignore[attr-defined]
-                table(
-                    CAMPAIGN_HEADERS,
-                    AnalyticsState.campaign_rows,
-                    _campaign_cells,
-                    "campaign-table",
-                    "campaign-row",
+                rx.box(
+                    table(
+                        CAMPAIGN_HEADERS,
+                        AnalyticsState.campaign_rows,
+                        _campaign_cells,
+                        "campaign-table",
+                        "campaign-row",
+                    ),
+                    cohort_legend(AnalyticsState.campaign_cohorts, "campaign-cohorts"),
+                    width="100%",
                 ),
                 empty_block("This workspace has no campaigns yet.", height="120px"),
             ),
             "campaigns-panel",
-            "Rates under each figure: reply rate against contacted, the others against replies",
+            "Leads created in the period, each figure a subset of the one before (so far); rates"
+            " under each: reply rate against contacted, the others against replies",
         ),
         spacing="3",
         width="100%",
@@ -171,17 +177,22 @@ def setters_view() -> rx.Component:
             "Setters",
             rx.cond(
                 AnalyticsState.setter_rows.length() > 0,  # type: ignore[attr-defined]
-                table(
-                    SETTER_HEADERS,
-                    AnalyticsState.setter_rows,
-                    _setter_cells,
-                    "setter-table",
-                    "setter-row",
+                rx.box(
+                    table(
+                        SETTER_HEADERS,
+                        AnalyticsState.setter_rows,
+                        _setter_cells,
+                        "setter-table",
+                        "setter-row",
+                    ),
+                    cohort_legend(AnalyticsState.setter_cohorts, "setter-cohorts"),
+                    width="100%",
                 ),
                 empty_block("This workspace has no setters yet.", height="120px"),
             ),
             "setters-panel",
-            "Rates under each figure: conversion from the previous step",
+            "Leads assigned in the period, each figure a subset of the one before (so far);"
+            " rates under each: conversion from the previous step",
         ),
         spacing="3",
         width="100%",
@@ -311,7 +322,15 @@ def _crm_cells(row: ObjectVar[dict[str, str]]) -> list[rx.Component]:
     return [
         rx.table.cell(
             rx.vstack(
-                rx.text(row["name"], size="2", weight="medium", truncate=True),
+                rx.link(
+                    row["name"],
+                    href=row["href"],
+                    size="2",
+                    weight="medium",
+                    truncate=True,
+                    title="Open the conversation",
+                    custom_attrs=testid("crm-open"),
+                ),
                 rx.text(
                     row["detail"],
                     size="1",
