@@ -359,3 +359,23 @@ class InboxCountsDirty(SQLModel, table=True):
     clientId: uuid.UUID = client_pk()
     dirtyAt: datetime | None = dirty_at()
     dirtySeq: int | None = dirty_seq(DIRTY_SEQ)
+
+
+class ReplyDraft(SQLModel, table=True):
+    """What a person typed in a conversation's reply box and has not sent (migration 0016)."""
+
+    __tablename__ = "ReplyDraft"
+    __table_args__ = (
+        lead_fk("ReplyDraft"),
+        sa.CheckConstraint("char_length(body) <= 10000", name="ReplyDraft_body_length"),
+    )
+
+    userId: uuid.UUID = Field(
+        sa_column=sa.Column(
+            UUID(as_uuid=True), sa.ForeignKey("User.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    leadId: uuid.UUID = Field(sa_column=sa.Column(UUID(as_uuid=True), primary_key=True))
+    clientId: uuid.UUID = _fk("Client.id")
+    body: str = required_text()
+    updatedAt: datetime | None = _ts(nullable=False, server_now=True)

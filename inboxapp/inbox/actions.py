@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from inboxapp.db.engine import user_session
+from inboxapp.db.models import ReplyDraft
 from inboxapp.domain.access import Access
 from inboxapp.domain.categories import D, L, M
 from inboxapp.domain.vocabulary import (
@@ -38,6 +39,7 @@ from inboxapp.pipeline.outbound import outbox
 from inboxapp.pipeline.outbound.delivery import enqueue_after_commit, requeue
 from inboxapp.pipeline.outbound.outbox import OB, Queued
 
+RD: sa.Table = ReplyDraft.__table__  # type: ignore[attr-defined]
 MAX_BODY = 10_000
 MAX_SNOOZE = timedelta(days=365)
 
@@ -198,6 +200,7 @@ def send_reply(
                 s, client_id, user_id, lead, body, channel=channel, sent_by="setter",
                 request_key=key,
             )  # fmt: skip
+            s.execute(sa.delete(RD).where(RD.c.userId == user_id, RD.c.leadId == lead_id))
     if replayed is not None:
         return replayed
     enqueue_after_commit(client_id, queued.outbox_id)

@@ -28,7 +28,7 @@ from inboxapp.domain import roles
 from inboxapp.domain.roles import Capability
 from inboxapp.domain.vocabulary import status_label
 from inboxapp.errors import AppError
-from inboxapp.inbox import actions, read
+from inboxapp.inbox import actions, read, reply_drafts
 from inboxapp.inbox.queries import NOT_A_MEMBER
 from inboxapp.inbox.view import (
     MSG_ACTION_FAILED,
@@ -87,6 +87,12 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
     conversation_error: str = ""
     editing_draft: bool = False
     draft_text: str = ""
+    reply_text: str = ""
+    """The unsent reply put back in the box when the conversation opens (the box's start)."""
+    reply_key: str = ""
+    """Remounts the reply box when ``reply_text`` is put back (the box is uncontrolled)."""
+    orphan_reply: str = ""
+    """The caller's unsent reply to a conversation they can no longer open (reassigned)."""
     regen_instruction: str = ""
     regen_from: str = ""
     """A new draft was asked for while this draft (``-``: none) was shown: "Drafting..." until
@@ -97,6 +103,8 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
     """The workspace's setters (the assign dropdown; loaded for managers only)."""
 
     _conversation_request: int = 0
+    _reply_restored_for: str = ""
+    """The lead whose unsent reply was put back in the box (once per opening)."""
     _read_on_open: str = ""
     """The lead whose opening already marked it read (once per opening: ``u`` sticks)."""
 
@@ -120,6 +128,7 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
         self._put("draft_text", "")
         self._put("regen_instruction", "")
         self._put("regen_from", "")
+        self._put("orphan_reply", "")
         self._put("action_error", "")
 
     # ------------------------------------------------------------------ computed
@@ -165,7 +174,10 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
         if lead_id == self.selected_id:
             return []
         self._put("selected_id", lead_id)
+        self._put("reply_text", "")
+        self._put("reply_key", lead_id)
         self._read_on_open = ""
+        self._reply_restored_for = ""
         self._clear_undo()
         self._clear_conversation()
         script = push_lead_script if push else lead_url_script
@@ -209,13 +221,55 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
                             self._clear_conversation()
                         self._put("conversation_error", error)
                     self._put("conversation_loading", False)
+        async with self:
+            first = self._reply_restored_for != lead_id  # refreshes keep what is being typed
+            if applied:
+                self._reply_restored_for = lead_id
+        unsent = await self._unsent_reply(user, client, lead_id) if first or error else ""
+        if applied and first and unsent:
+            async with self:
+                if lead_id == self.selected_id:
+                    self._put("reply_text", unsent)
+                    self._put("reply_key", f"{lead_id}:restored")
         if applied:
             yield rx.call_script(SCROLL_THREAD_SCRIPT)
+        elif error and unsent:
+            async with self:
+                if lead_id == self.selected_id:
+                    self._put("orphan_reply", unsent)
+        if applied:
             async with self:
                 unread = self.lead.get("unread", "0") not in ("", "0")
                 wanted = unread and self._read_on_open != lead_id and self.can_write
             if wanted:
                 yield self._events().read_after_dwell(lead_id)
+
+    async def _unsent_reply(self, user: str, client: str, lead_id: str) -> str:
+        try:
+            return await asyncio.to_thread(
+                reply_drafts.load, uuid.UUID(user), uuid.UUID(client), uuid.UUID(lead_id)
+            )
+        except Exception:
+            log.warning("ui.reply_draft_unreadable", clientId=client)
+            return ""
+
+    @rx.event(background=True)
+    async def keep_reply(self, text: str) -> None:
+        """The reply box changed (debounced): keep the unsent text on the server."""
+        async with self:
+            client, user, lead_id = self.inbox_client, self._user_id, self.selected_id
+            if not (client and user and lead_id) or not roles.can(self.role, Capability.WRITE):
+                return
+        if not isinstance(text, str) or len(text) > reply_drafts.MAX_CHARS:
+            return
+        try:
+            await asyncio.to_thread(
+                reply_drafts.save, uuid.UUID(user), uuid.UUID(client), uuid.UUID(lead_id), text
+            )
+        except AppError as exc:
+            log.info("ui.reply_draft_refused", clientId=client, code=exc.code)
+        except Exception:
+            log.warning("ui.reply_draft_failed", clientId=client)
 
     @rx.event(background=True)
     async def read_after_dwell(self, lead_id: str) -> AsyncIterator[Any]:
@@ -318,6 +372,8 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
                     self._put("action_error", error)
                     if ok:
                         self._put("editing_draft", False)
+                        if clears_reply:
+                            self._put("reply_text", "")
         if lost_access:
             return [WorkspaceState.load]  # removed from the workspace: show where one can go
         if not same:

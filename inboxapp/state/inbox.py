@@ -144,8 +144,9 @@ class InboxState(ConversationState, UndoState, InboxLiveState, WorkspaceState):
     def _relist(self) -> list[Any]:
         """The view changed: reload the list and put the view in the address bar."""
         self._bump()
-        return [rx.call_script(view_url_script(self.inbox_client, self._view_query())),
-                InboxState.load_list]  # fmt: skip
+        self._put("list_loading", True)  # shown as loading from this very delta on
+        return [InboxState.load_list,
+                rx.call_script(view_url_script(self.inbox_client, self._view_query()))]  # fmt: skip
 
     def _view_query(self) -> dict[str, str]:
         return {
@@ -429,6 +430,7 @@ class InboxState(ConversationState, UndoState, InboxLiveState, WorkspaceState):
         async with self:
             client, user, gen = self.inbox_client, self._user_id, self._gen
             if not client or not user:
+                self._put("list_loading", False)
                 return
             request = next_request()
             self._list_request = request

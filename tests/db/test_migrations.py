@@ -146,6 +146,7 @@ def test_upgrade_downgrade_upgrade_roundtrip(scratch_db: str) -> None:
         '"ClientMember"', '"Campaign"', '"Lead"', '"Message"', '"AIDraft"',
         '"Outbox"', '"ProviderCredential"',  # 0011
         '"AISettings"', '"AIUsage"',  # 0013
+        '"ReplyDraft"',  # 0016
     }  # fmt: skip
     assert {"app", "auth"} <= {s for (s,) in first["schemas"]}
     assert first["schema_grants"] == [

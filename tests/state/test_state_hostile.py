@@ -66,7 +66,8 @@ def run(handler: Any, state: Any, *args: Any) -> list[Any]:
 
         return asyncio.run(drain())
     if asyncio.iscoroutine(result):
-        return [asyncio.run(result)]
+        value = asyncio.run(result)
+        return [] if value is None else [value]
     return [] if result is None else list(result) if isinstance(result, list) else [result]
 
 
@@ -196,6 +197,7 @@ def analytics(world: dict[str, Any]) -> Any:
         ("select_lead", ()),
         ("follow_url_lead", ()),
         ("read_after_dwell", ()),
+        ("keep_reply", ()),
         ("snooze", ()),
         ("switch_workspace", ()),
         ("set_timezone", ()),
@@ -261,6 +263,23 @@ def test_writes_to_a_foreign_lead_or_draft_write_nothing(
     run(getattr(InboxState, handler), inbox, *args)
     assert db_rows(world["lead"], world["foreign_lead"]) == rows
     assert inbox.action_error != "" and inbox.busy == ""
+
+
+def test_a_forged_undo_of_a_foreign_draft_writes_nothing(inbox: Any, world: dict[str, Any]) -> None:
+    """The tab's Undo offer forged to restore another workspace's draft: refused."""
+    draft_status = sa.text('SELECT status FROM "AIDraft" WHERE id = :d')
+    with owner_session() as s:
+        s.execute(sa.text('UPDATE "AIDraft" SET status = \'rejected\' WHERE id = :d'),
+                  {"d": world["foreign_draft"].id})  # fmt: skip
+    inbox.selected_id = str(world["foreign_lead"].id)
+    inbox._undo_kind, inbox._undo_lead = "reject", str(world["foreign_lead"].id)
+    inbox._undo_value = str(world["foreign_draft"].id)
+    rows = db_rows(world["lead"], world["foreign_lead"])
+    run(InboxState.undo, inbox)
+    assert db_rows(world["lead"], world["foreign_lead"]) == rows
+    assert inbox.action_error != "" and inbox.busy == ""
+    with owner_session() as s:
+        assert s.execute(draft_status, {"d": world["foreign_draft"].id}).scalar() == "rejected"
 
 
 def test_retrying_a_foreign_message_writes_nothing(inbox: Any, world: dict[str, Any]) -> None:

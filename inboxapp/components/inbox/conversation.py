@@ -460,6 +460,9 @@ def reply_box() -> rx.Component:
                 resize="vertical",
                 width="100%",
                 on_key_down=SUBMIT_ON_CTRL_ENTER,
+                default_value=InboxState.reply_text,
+                on_change=S.keep_reply.debounce(400),
+                on_blur=S.keep_reply,
                 aria_label="Reply",
                 custom_attrs=testid("reply-input"),
             ),
@@ -489,7 +492,7 @@ def reply_box() -> rx.Component:
             width="100%",
         ),
         id="reply-form",
-        key=InboxState.selected_id,
+        key=InboxState.reply_key,
         on_submit=InboxState.send_reply,
         reset_on_submit=False,
         padding="12px 20px 14px",
@@ -595,6 +598,7 @@ def conversation_error() -> rx.Component:
                 ),
                 spacing="2",
             ),
+            rx.cond(InboxState.orphan_reply != "", orphan_reply()),
             align="center",
             spacing="3",
             max_width="340px",
@@ -603,6 +607,27 @@ def conversation_error() -> rx.Component:
         min_height="240px",
         width="100%",
         custom_attrs=testid("conversation-error"),
+    )
+
+
+def orphan_reply() -> rx.Component:
+    """The conversation can no longer be opened (reassigned): the unsent text, to copy."""
+    return rx.vstack(
+        rx.text(
+            "It may have been reassigned. Your unsent reply is kept here to copy:",
+            size="1",
+            color=styles.MUTED_TEXT,
+        ),
+        rx.text_area(
+            value=InboxState.orphan_reply,
+            read_only=True,
+            rows="4",
+            width="100%",
+            aria_label="Your unsent reply",
+            custom_attrs=testid("orphan-reply"),
+        ),
+        width="100%",
+        spacing="1",
     )
 
 
