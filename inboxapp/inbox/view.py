@@ -202,8 +202,11 @@ def row_view(item: Mapping[str, Any], now: datetime, tz: tzinfo) -> dict[str, st
         "sentiment_color": sentiment_color(item.get("sentimentTag")),
         "preview": " ".join(_s(item.get("preview")).split()),
         "direction": _s(item.get("lastMessageDirection")),
-        "time": relative_time(item.get("lastMessageAt") or item.get("updatedAt"), now, tz),
-        "time_title": full_time(item.get("lastMessageAt") or item.get("updatedAt"), tz),
+        # The list is ordered by the lead's last activity (updatedAt: a message in or out, or a
+        # change by a person): the row shows that same time, so the order reads as it looks.
+        "time": relative_time(item.get("updatedAt") or item.get("lastMessageAt"), now, tz),
+        "time_title": "Last activity: "
+        + full_time(item.get("updatedAt") or item.get("lastMessageAt"), tz),
         "unread": str(unread) if unread else "",
         "assignee": assignee,
         "assignee_initials": initials(assignee) if assignee else "",

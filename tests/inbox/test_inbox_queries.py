@@ -13,6 +13,8 @@ from inboxapp.domain.vocabulary import ATTENTION_TAGS, SENTIMENT_TAGS
 from inboxapp.errors import BadRequest, Forbidden, NotFound
 from inboxapp.inbox import queries
 from inboxapp.inbox.params import Cursor, parse_list_params
+from inboxapp.inbox.view import row_view
+from inboxapp.labels import parse_ts
 from tests import factories as f
 
 NOW = datetime.now(UTC)
@@ -216,3 +218,17 @@ def test_foreign_workspace_and_lead_are_refused(workspace) -> None:
 
 def test_sentiment_tags_cover_attention_tags() -> None:
     assert set(ATTENTION_TAGS) <= set(SENTIMENT_TAGS)
+
+
+def test_rows_show_the_time_the_list_is_ordered_by(workspace) -> None:
+    """The list is ordered by last activity and each row shows that time (issue 18: rows read
+    "Aug 10, Nov 15, Mon, 17h" when the order and the shown time disagreed)."""
+    client, owner, _ = workspace
+    page = queries.list_conversations(
+        owner.id, client.id, parse_list_params(filter="all", limit=50)
+    )
+    shown = [row_view(item, NOW, UTC)["time_title"] for item in page["items"]]
+    times = [parse_ts(item["updatedAt"]) for item in page["items"]]
+    assert times == sorted(times, reverse=True)
+    assert all(title.startswith("Last activity: ") for title in shown)
+    assert len(set(shown)) > 1
