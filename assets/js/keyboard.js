@@ -7,6 +7,7 @@
  *   Enter / Space on a row: open it               /: focus the search box
  *   r: focus the reply box                        Escape: close the conversation (or leave a
  *   u: mark the open conversation unread             text field)
+ *   ?: the shortcut sheet
  * Keys with Alt, Ctrl or Meta, and keys typed into form fields, are left alone.
  */
 (function (root) {
@@ -47,6 +48,9 @@
       } else if (e.key === "/") {
         var s = document.getElementById("inbox-search");
         if (s) { e.preventDefault(); s.focus(); }
+      } else if (e.key === "?") {
+        var sheet = document.querySelector('[data-testid="shortcuts-open"]');
+        if (sheet) { e.preventDefault(); sheet.click(); }
       } else if (e.key === "u") {
         var unread = document.querySelector('[data-testid="mark-unread"]');
         if (unread && !unread.disabled) { e.preventDefault(); unread.click(); }

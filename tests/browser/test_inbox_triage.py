@@ -41,3 +41,19 @@ def test_opening_marks_read_and_u_marks_unread(page: Page) -> None:
     expect(page.get_by_test_id("inbox-row")).to_have_count(1)
     expect(page.get_by_test_id("mark-read")).to_be_visible()
     assert unread_of(lead.id) == 1
+
+
+def test_the_shortcut_sheet_and_the_counts_note(page: Page) -> None:
+    owner = _user("Sheet Owner")
+    ws = _workspace("Sheet", (owner, "ADMIN"))
+    _attention_lead(ws, "Quentin")
+    sign_in(page, owner.email)
+    _settled(page)
+    page.get_by_test_id("conversation-list").click()
+    page.keyboard.press("?")
+    expect(page.get_by_test_id("shortcuts-sheet")).to_be_visible()
+    expect(page.get_by_test_id("shortcuts-sheet")).to_contain_text("Mark the open conversation")
+    page.get_by_test_id("shortcuts-close").click()
+    expect(page.get_by_test_id("counts-filter-note")).to_have_count(0)
+    page.get_by_test_id("inbox-search").fill("Quentin")
+    expect(page.get_by_test_id("counts-filter-note")).to_be_visible()

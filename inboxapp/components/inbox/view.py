@@ -15,6 +15,7 @@ import reflex as rx
 from inboxapp.components.inbox.conversation import conversation_pane
 from inboxapp.components.inbox.conversation_list import conversation_list
 from inboxapp.components.inbox.filters import inbox_filters
+from inboxapp.components.inbox.shortcuts import counts_note, shortcut_sheet
 from inboxapp.components.inbox.styles import PANES_HEIGHT, PANES_MIN_HEIGHT, inbox_card_style
 from inboxapp.components.inbox.tabs import inbox_tabs
 from inboxapp.components.shared.feedback import notice_callout, status_note
@@ -55,7 +56,8 @@ def inbox_view() -> rx.Component:
         rx.vstack(
             inbox_tabs(),
             counts_error(),
-            inbox_filters(),
+            rx.hstack(inbox_filters(), shortcut_sheet(), align="start", width="100%"),
+            counts_note(),
             spacing="3",
             width="100%",
             custom_attrs={"data-part": "list-controls"},
