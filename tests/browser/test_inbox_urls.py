@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.support import sign_in
-from tests.browser.test_inbox import _attention_lead, _settled, _user, _workspace
+from tests.browser.test_inbox import SCREENSHOTS, _attention_lead, _settled, _user, _workspace
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +53,8 @@ def test_the_view_is_the_url(page: Page, chromium: Browser, app_url: str) -> Non
     expect(page.get_by_test_id("inbox-row")).to_have_count(3)
     open_row(page, ann)
     open_row(page, cal)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.screenshot(path=SCREENSHOTS / "inbox-desktop.png")
     page.go_back()
     expect(page.get_by_test_id("lead-name")).to_contain_text("Annika")
     page.go_back()

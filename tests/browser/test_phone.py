@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.support import sign_in
-from tests.browser.test_inbox import _attention_lead, _settled, _user, _workspace
+from tests.browser.test_inbox import SCREENSHOTS, _attention_lead, _settled, _user, _workspace
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -44,6 +44,7 @@ def test_the_inbox_on_a_phone(phone: Page) -> None:
     _settled(phone)
     fits(phone)
     expect(phone.get_by_test_id("conversation-pane")).to_be_hidden()
+    phone.screenshot(path=SCREENSHOTS / "inbox-phone.png")
 
     phone.locator(f'[data-testid="inbox-row"][data-lead-id="{lead.id}"]').click()
     expect(phone.get_by_test_id("lead-name")).to_contain_text("Penelope")
@@ -51,6 +52,7 @@ def test_the_inbox_on_a_phone(phone: Page) -> None:
     on_screen(phone, "lead-name")
     on_screen(phone, "reply-input")
     fits(phone)
+    phone.screenshot(path=SCREENSHOTS / "inbox-phone-conversation.png")
     phone.get_by_test_id("conversation-close").click()
     expect(phone.get_by_test_id("conversation-list")).to_be_visible()
 
