@@ -15,11 +15,13 @@ from inboxapp.api.params import (
     ClientId,
     Cursor,
     Filter,
+    InboxAssignee,
     InboxLimit,
     LeadId,
     Score,
     Search,
     Sentiments,
+    Snoozed,
 )
 from inboxapp.errors import AppError
 from inboxapp.flags import INBOX_READ_API, read_flag
@@ -102,6 +104,8 @@ def inbox_conversations(
     sentiment: Sentiments = None,
     campaign_id: CampaignId = None,
     score: Score = None,
+    assignee: InboxAssignee = None,
+    snoozed: Snoozed = False,
 ) -> dict[str, Any]:
     """One keyset page of the list, newest activity first."""
     require_flag(INBOX_READ_API, response)
@@ -115,6 +119,8 @@ def inbox_conversations(
         sentiment=sentiment,
         campaign_id=campaign_id,
         score=score,
+        assignee=assignee,
+        snoozed=snoozed,
     )
     return served(response, read.conversations(uuid.UUID(user.user_id), cid, params))
 

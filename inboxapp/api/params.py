@@ -58,6 +58,16 @@ LeadId = Annotated[str, Path(alias="leadId", **_uuid("Lead id"))]
 CampaignId = Annotated[
     str | None, Query(alias="campaignId", **_uuid("Only leads of this campaign"))
 ]
+InboxAssignee = Annotated[
+    str | None,
+    Query(
+        description="Whose leads: `me`, `none` (unassigned) or a user id (managers' views)",
+        pattern=f"^(?:me|none|{UUID_PATTERN[1:-1]})$",
+    ),
+]
+Snoozed = Annotated[
+    bool, Query(description="The Snoozed view: only leads snoozed right now (else hidden)")
+]
 Cursor = Annotated[
     str | None,
     Query(description="`nextCursor` of the previous page", pattern=inbox.CURSOR_PATTERN),

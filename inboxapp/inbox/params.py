@@ -93,6 +93,10 @@ class ListParams:
     sentiments: tuple[str, ...] = field(default_factory=tuple)
     campaign_id: uuid.UUID | None = None
     score: str | None = None
+    assignee: str | None = None
+    """``me``, ``none`` (unassigned) or a user id: whose leads (managers' assignee views)."""
+    snoozed: bool = False
+    """The Snoozed view: only leads snoozed right now (every other view hides them)."""
 
     def cache_fields(self) -> dict[str, object]:
         """Normalized filters (without the cursor) for cache keys."""
@@ -104,6 +108,8 @@ class ListParams:
             "sentiments": sorted(self.sentiments),
             "campaign": str(self.campaign_id) if self.campaign_id else None,
             "score": self.score,
+            "assignee": self.assignee,
+            "snoozed": self.snoozed,
         }
 
 
@@ -137,6 +143,9 @@ def csv_values(value: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(sorted({v.strip() for v in raw if v.strip()}))
 
 
+ASSIGNEE_WORDS = ("me", "none")
+
+
 def parse_list_params(
     *,
     filter: str | None = None,
@@ -147,9 +156,12 @@ def parse_list_params(
     sentiment: str | Iterable[str] | None = None,
     campaign_id: str | None = None,
     score: str | None = None,
+    assignee: str | None = None,
+    snoozed: str | bool | None = None,
 ) -> ListParams:
     """Validate raw (string) parameters; raise :class:`BadRequest` with a clear code."""
     raw_values = {"filter": filter, "cursor": cursor, "q": q, "channel": channel, "score": score}
+    raw_values["assignee"] = assignee
     raw_values["campaignId"] = campaign_id
     raw_values["sentiment"] = sentiment if isinstance(sentiment, str) else None
     for name, value in raw_values.items():
@@ -171,7 +183,14 @@ def parse_list_params(
         raise BadRequest("INVALID_SENTIMENT", f"unknown sentiment tag {unknown[0]!r}")
     if score and score not in SCORES:
         raise BadRequest("INVALID_SCORE", f"score must be one of: {', '.join(SCORES)}")
+    who = (assignee or "").strip().lower() or None
+    if who is not None and who not in ASSIGNEE_WORDS:
+        who = str(parse_uuid(who, "assignee"))
+    if snoozed not in (None, "", True, False, "true", "false", "1", "0"):
+        raise BadRequest("INVALID_SNOOZED", "snoozed must be true or false")
     return ListParams(
+        assignee=who,
+        snoozed=snoozed in (True, "true", "1"),
         filter=name,
         cursor=Cursor.decode(cursor) if cursor else None,
         limit=size,

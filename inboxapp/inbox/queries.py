@@ -67,8 +67,10 @@ def list_workspaces(user_id: uuid.UUID) -> list[dict[str, str]]:
     return [{"id": str(r.id), "name": r.name, "role": r.role} for r in rows]
 
 
-def _scope_filter(access: Access) -> list[Any]:
-    where: list[Any] = [L.c.clientId == access.client_id, cat.not_snoozed()]
+def _scope_filter(access: Access, *, snoozed: bool = False) -> list[Any]:
+    """The caller's leads: a setter's own; snoozed ones only in the Snoozed view."""
+    awake = L.c.snoozedUntil > sa.func.now() if snoozed else cat.not_snoozed()
+    where: list[Any] = [L.c.clientId == access.client_id, awake]
     if access.is_setter:
         where.append(L.c.assignedToUserId == access.user_id)
     return where
@@ -97,8 +99,14 @@ def message_query(params: ListParams) -> str | None:
     return search.tsquery_text(params.q)
 
 
-def _extra_filters(params: ListParams, client_id: uuid.UUID) -> list[Any]:
+def _extra_filters(params: ListParams, client_id: uuid.UUID, user_id: uuid.UUID) -> list[Any]:
     where: list[Any] = []
+    if params.assignee == "me":
+        where.append(L.c.assignedToUserId == user_id)
+    elif params.assignee == "none":
+        where.append(L.c.assignedToUserId.is_(None))
+    elif params.assignee:
+        where.append(L.c.assignedToUserId == uuid.UUID(params.assignee))
     if params.channel:
         where.append(
             cat.lead_ids_where(M, M.c.clientId == client_id, M.c.channel == params.channel)
@@ -133,9 +141,9 @@ def list_statement(
     its index found; without it (or past ``MAX_CANDIDATES``) the part walks the list order.
     """
     where = [
-        *_scope_filter(access),
+        *_scope_filter(access, snoozed=params.snoozed),
         cat.filter_for(params.filter, access.client_id),
-        *_extra_filters(params, access.client_id),
+        *_extra_filters(params, access.client_id, access.user_id),
     ]
     if params.cursor:
         where.append(

@@ -321,6 +321,8 @@ def list_query(
     sentiments: list[str] | None = None,
     campaign_id: str = "",
     score: str = "",
+    assignee: str = "",
+    snoozed: bool = False,
 ) -> dict[str, Any]:
     """Raw list parameters (validated later by ``parse_list_params``)."""
     return {
@@ -332,4 +334,6 @@ def list_query(
         "sentiment": list(sentiments or []) or None,
         "campaign_id": campaign_id or None,
         "score": score or None,
+        "assignee": assignee or None,
+        "snoozed": snoozed,
     }

@@ -64,7 +64,16 @@ def lead_url_script(client_id: str, lead_id: str) -> str:
 
 
 ANALYTICS_QUERY_KEYS = ("tab", "window", "from", "to")
-INBOX_QUERY_KEYS = ("filter", "q", "channel", "sentiment", "campaign", "score")
+INBOX_QUERY_KEYS = (
+    "filter",
+    "q",
+    "channel",
+    "sentiment",
+    "campaign",
+    "score",
+    "assignee",
+    "snoozed",
+)
 
 
 def view_url_script(client_id: str, query: Mapping[str, str]) -> str:

@@ -108,6 +108,10 @@ class InboxState(ConversationState, UndoState, InboxLiveState, WorkspaceState):
     sentiment_filter: list[str] = []
     campaign_filter: str = ""
     score_filter: str = ""
+    assignee_filter: str = ""
+    """Managers' assignee views: "", ``me``, ``none`` or a setter's id."""
+    snoozed_only: bool = False
+    """The Snoozed view (snoozed leads are hidden everywhere else)."""
 
     # Counts.
     counts: dict[str, int] = {key: 0 for key in COUNT_KEYS}
@@ -156,6 +160,8 @@ class InboxState(ConversationState, UndoState, InboxLiveState, WorkspaceState):
             "sentiment": ",".join(self.sentiment_filter),
             "campaign": self.campaign_filter,
             "score": self.score_filter,
+            "assignee": self.assignee_filter,
+            "snoozed": "1" if self.snoozed_only else "",
         }
 
     def _apply_view_query(self, query: Mapping[str, str]) -> bool:
@@ -180,6 +186,13 @@ class InboxState(ConversationState, UndoState, InboxLiveState, WorkspaceState):
         campaign = query.get("campaign", "")
         ok &= not campaign or is_uuid(campaign)
         self._put("campaign_filter", campaign if is_uuid(campaign) else "")
+        who = query.get("assignee", "")
+        usable = who in ("me", "none") or is_uuid(who)
+        ok &= not who or usable
+        self._put("assignee_filter", who if usable else "")
+        snoozed = query.get("snoozed", "")
+        ok &= snoozed in ("", "1")
+        self._put("snoozed_only", snoozed == "1")
         return bool(ok)
 
     def _reset_workspace(self, client_id: str, user_id: str) -> None:
@@ -193,6 +206,7 @@ class InboxState(ConversationState, UndoState, InboxLiveState, WorkspaceState):
         self._put("search_query", "")
         self._put("search_hint", "")
         self._put("campaign_filter", "")
+        self._put("assignee_filter", "")
         self._put("setters", [])
         self._put("campaigns", [])
         self._put("selected_id", "")
@@ -212,6 +226,8 @@ class InboxState(ConversationState, UndoState, InboxLiveState, WorkspaceState):
             or self.sentiment_filter
             or self.campaign_filter
             or self.score_filter
+            or self.assignee_filter
+            or self.snoozed_only
         )
 
     @rx.var
@@ -337,6 +353,23 @@ class InboxState(ConversationState, UndoState, InboxLiveState, WorkspaceState):
         return self._relist()
 
     @rx.event
+    def set_assignee_filter(self, value: str) -> Any:
+        allowed = value in ("me", "none") or any(s.get("id") == value for s in self.setters)
+        value = value if isinstance(value, str) and allowed else ""
+        if value == self.assignee_filter:
+            return None
+        self.assignee_filter = value
+        return self._relist()
+
+    @rx.event
+    def set_snoozed_only(self, checked: bool) -> Any:
+        value = checked is True
+        if value == self.snoozed_only:
+            return None
+        self.snoozed_only = value
+        return self._relist()
+
+    @rx.event
     def clear_filters(self) -> list[Any]:
         events: list[Any] = [rx.set_value("inbox-search", "")]
         self._put("search_hint", "")
@@ -347,6 +380,8 @@ class InboxState(ConversationState, UndoState, InboxLiveState, WorkspaceState):
         self.sentiment_filter = []
         self.campaign_filter = ""
         self.score_filter = ""
+        self.assignee_filter = ""
+        self.snoozed_only = False
         return [*events, *self._relist()]
 
     @rx.event
@@ -418,6 +453,8 @@ class InboxState(ConversationState, UndoState, InboxLiveState, WorkspaceState):
             sentiments=self.sentiment_filter,
             campaign_id=self.campaign_filter,
             score=self.score_filter,
+            assignee=self.assignee_filter,
+            snoozed=self.snoozed_only,
         )
 
     def _formatted(self, items: list[dict[str, Any]]) -> list[dict[str, str]]:

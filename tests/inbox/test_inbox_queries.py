@@ -232,3 +232,28 @@ def test_rows_show_the_time_the_list_is_ordered_by(workspace) -> None:
     assert times == sorted(times, reverse=True)
     assert all(title.startswith("Last activity: ") for title in shown)
     assert len(set(shown)) > 1
+
+
+def test_assignee_views_and_the_snoozed_view(workspace) -> None:
+    client, owner, setters = workspace
+
+    def ids(**kw: object) -> set[str]:
+        page = queries.list_conversations(
+            owner.id, client.id, parse_list_params(filter="all", limit=200, **kw)
+        )
+        return {item["id"] for item in page["items"]}
+
+    everyone = ids()
+    theirs = ids(assignee=str(setters[0].id))
+    unassigned = ids(assignee="none")
+    mine = ids(assignee="me")
+    snoozed = ids(snoozed="true")
+    assert theirs and unassigned and theirs | unassigned <= everyone
+    assert not theirs & unassigned and mine == set()  # the owner has no leads of their own
+    assert snoozed and not snoozed & everyone  # snoozed leads only in the Snoozed view
+    for bad, code in (("someone", "INVALID_ASSIGNEE"), ("x\x00", "INVALID_CHARACTERS")):
+        with pytest.raises(BadRequest) as caught:
+            parse_list_params(assignee=bad)
+        assert caught.value.code == code
+    with pytest.raises(BadRequest):
+        parse_list_params(snoozed="maybe")

@@ -196,6 +196,8 @@ def analytics(world: dict[str, Any]) -> Any:
         ("toggle_sentiment", (False,)),
         ("select_lead", ()),
         ("follow_url_lead", ()),
+        ("set_assignee_filter", ()),
+        ("set_snoozed_only", ()),
         ("read_after_dwell", ()),
         ("keep_reply", ()),
         ("snooze", ()),
