@@ -197,7 +197,6 @@ def analytics(world: dict[str, Any]) -> Any:
         ("select_lead", ()),
         ("follow_url_lead", ()),
         ("set_assignee_filter", ()),
-        ("set_snoozed_only", ()),
         ("read_after_dwell", ()),
         ("keep_reply", ()),
         ("snooze", ()),
@@ -309,6 +308,13 @@ def test_writes_in_a_foreign_workspace_write_nothing(inbox: Any, world: dict[str
     run(InboxState.load_conversation, inbox)
     assert db_rows(world["lead"], world["foreign_lead"]) == rows
     assert "secret of theirs" not in repr(snapshot(inbox))
+
+
+def test_the_snoozed_view_takes_only_a_real_true(inbox: Any) -> None:
+    before = snapshot(inbox)
+    for value in [v for v in HOSTILE if v is not True]:
+        assert run(InboxState.set_snoozed_only, inbox, value) == []
+        assert_untouched(inbox, before)
 
 
 def test_a_hostile_regenerate_instruction_is_bounded_and_refused(
