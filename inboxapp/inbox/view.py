@@ -67,7 +67,7 @@ class Tab:
 _SHORT_LABELS = {
     "requiresAttention": "Requires attention",
     "allResponses": "All responses",
-    "previouslyRequiredAttention": "Previously attention",
+    "previouslyRequiredAttention": "Handled",
     "needsRepair": "Needs repair",
     "aiSent": "AI sent",
     "aiReview": "AI review",
@@ -139,7 +139,7 @@ SCORE_LABELS = {
     "2+": "Score 2+",
     "1+": "Score 1+",
     "unscored": "Unscored",
-    "disqualified": "Disqualified",
+    "disqualified": "Score 0 (disqualified)",
 }
 SNOOZE_PRESETS = {
     "1h": "For 1 hour",
@@ -156,7 +156,7 @@ def score_label(score: Any) -> str:
     if score is None or score == "":
         return "Unscored"
     if int(score) == 0:
-        return "Disqualified"
+        return "Score 0 (disqualified)"
     return f"Score {int(score)}"
 
 

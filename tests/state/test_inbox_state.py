@@ -132,7 +132,7 @@ def test_lead_view_marks_unknown_values_and_future_snoozes() -> None:
         UTC,
     )
     assert lead["status_known"] == "" and lead["sentiment_known"] == "1"
-    assert lead["score"] == "Disqualified"
+    assert lead["score"] == "Score 0 (disqualified)"  # issue 18: "☆ Disqualified" was unclear
     assert lead["snoozed_until"] == "17:30"
     past = ui.lead_view({"snoozedUntil": (NOW - timedelta(hours=2)).isoformat()}, NOW, UTC)
     assert past["snoozed_until"] == ""
