@@ -103,17 +103,12 @@ def centred_panel(
     )
 
 
+HEADER_ROW: dict[str, Any] = {"justify": "between", "align": "center", "width": "100%"}
+
+
 def header_row(*children: rx.Component, **props: Any) -> rx.Component:
     """A page header: its parts spread over the width, wrapping on narrow screens."""
-    return rx.hstack(
-        *children,
-        justify="between",
-        align="center",
-        width="100%",
-        wrap="wrap",
-        gap="3",
-        **props,
-    )
+    return rx.hstack(*children, **HEADER_ROW, wrap="wrap", gap="3", **props)
 
 
 def page_title(title: Any, *below: rx.Component, **props: Any) -> rx.Component:
