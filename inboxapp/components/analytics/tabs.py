@@ -18,7 +18,7 @@ from .charts import (
     FUNNEL_SERIES,
     SERIES,
     axis_props,
-    bar,
+    bar_chart,
     grid_lines,
     legend,
     tooltip,
@@ -67,20 +67,6 @@ def tab_body(*panels: rx.Component, test_id: str) -> rx.Component:
     """The tab's panels in a column, shown once its payload is in."""
     content = rx.vstack(*panels, spacing="3", width="100%")
     return rx.box(loaded(content, test_id), width="100%", custom_attrs=testid(test_id))
-
-
-def bar_chart(data: Any, *bars: rx.Component, **props: Any) -> rx.Component:
-    """Bars per name (campaign, setter) with whole-number counts."""
-    return rx.recharts.bar_chart(
-        grid_lines(),
-        rx.recharts.x_axis(data_key="name", **axis_props()),
-        rx.recharts.y_axis(allow_decimals=False, width=40, **axis_props()),
-        tooltip(),
-        *bars,
-        data=data,
-        height=CHART_HEIGHT,
-        **props,
-    )
 
 
 def table_panel(
@@ -135,10 +121,7 @@ def _campaign_cells(row: ObjectVar[dict[str, str]]) -> list[rx.Component]:
 def campaigns_view() -> rx.Component:
     chart = bar_chart(
         AnalyticsState.campaign_chart,
-        legend("replies", "positive", "booked"),
-        bar("replies", "Replies", SERIES["replies"], radius=[3, 3, 0, 0]),
-        bar("positive", "Positive", SERIES["positive"], radius=[3, 3, 0, 0]),
-        bar("booked", "Booked", SERIES["booked"], radius=[3, 3, 0, 0]),
+        [(key, key.title(), SERIES[key]) for key in ("replies", "positive", "booked")],
     )
     return tab_body(
         panel(
@@ -181,12 +164,7 @@ def _setter_cells(row: ObjectVar[dict[str, str]]) -> list[rx.Component]:
 
 
 def setters_view() -> rx.Component:
-    chart = bar_chart(
-        AnalyticsState.setter_chart,
-        legend(*(key for key, _, _ in FUNNEL_SERIES)),
-        *(bar(key, label, fill, radius=[3, 3, 0, 0]) for key, label, fill in FUNNEL_SERIES),
-        bar_gap=1,
-    )
+    chart = bar_chart(AnalyticsState.setter_chart, FUNNEL_SERIES, bar_gap=1)
     return tab_body(
         panel(
             "Funnel per setter",
@@ -254,15 +232,11 @@ def _summary_card(who: str, label: str, icon: str) -> rx.Component:
 
 
 def timing_view() -> rx.Component:
-    distribution = rx.recharts.bar_chart(
-        grid_lines(),
-        rx.recharts.x_axis(data_key="label", interval=0, angle=-35, height=50, **axis_props()),
-        rx.recharts.y_axis(allow_decimals=False, width=40, **axis_props()),
-        tooltip(),
-        legend("setter", "ai"),
-        bar("setter", "Setter", SERIES["setter"], radius=[3, 3, 0, 0]),
-        bar("ai", "AI", SERIES["ai"], radius=[3, 3, 0, 0]),
-        data=AnalyticsState.timing_buckets,
+    distribution = bar_chart(
+        AnalyticsState.timing_buckets,
+        (("setter", "Setter", SERIES["setter"]), ("ai", "AI", SERIES["ai"])),
+        x_key="label",
+        x_props={"interval": 0, "angle": -35, "height": 50},
         height=CHART_HEIGHT + 20,
     )
     by_hour = rx.recharts.line_chart(
