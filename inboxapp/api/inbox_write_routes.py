@@ -18,8 +18,8 @@ setters only on the leads assigned to them (403 for any other lead id, existing 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Header, Path, Response
 from fastapi.responses import JSONResponse
@@ -57,6 +57,7 @@ IdempotencyKey = Annotated[
     ),
 ]
 WRITE_ERRORS = errors(400, 401, 403, 404, 409)
+Route = TypeVar("Route", bound=Callable[..., Any])
 
 
 class Body(BaseModel):
@@ -124,6 +125,23 @@ def _done() -> Response:
     return Response(status_code=204)
 
 
+LEAD_PATH = "/api/inbox/conversations/{leadId}"
+
+
+def _no_content(
+    method: str, path: str, summary: str, *, status: int = 204
+) -> Callable[[Route], Route]:
+    """A write route answering ``status`` (204 done, 202 queued) with an empty body."""
+    return router.api_route(
+        path,
+        methods=[method],
+        status_code=status,
+        response_class=Response,
+        responses=WRITE_ERRORS,
+        summary=summary,
+    )
+
+
 ACCEPTED: dict[int | str, Any] = {202: {"model": DeliveryAck}, **WRITE_ERRORS}
 
 
@@ -177,38 +195,30 @@ def approve_draft(
     return _ack(actions.send_draft(uid, cid, did, payload.body))
 
 
-@router.post(
-    "/api/inbox/drafts/{draftId}/reject",
-    status_code=204,
-    response_class=Response,
-    responses=WRITE_ERRORS,
-    summary="Reject an AI draft",
+def _draft_route(action: str, change: Callable[..., Any], summary: str) -> None:
+    """``POST /api/inbox/drafts/{draftId}/<action>`` (204): ``change(user, workspace, draft)``."""
+
+    def route(user: CurrentUser, draft_id: DraftId, client_id: ClientId) -> Response:
+        change(*_ids(user, client_id), parse_uuid(draft_id, "draftId"))
+        return _done()
+
+    route.__name__ = route.__qualname__ = change.__name__
+    _no_content("POST", "/api/inbox/drafts/{draftId}/" + action, summary)(route)
+
+
+_draft_route("reject", actions.reject_draft, "Reject an AI draft")
+_draft_route(
+    "cancel-auto-send",
+    actions.cancel_auto_send,
+    "Stop an AI draft from sending itself (it waits for review)",
 )
-def reject_draft(user: CurrentUser, draft_id: DraftId, client_id: ClientId) -> Response:
-    uid, cid = _ids(user, client_id)
-    actions.reject_draft(uid, cid, parse_uuid(draft_id, "draftId"))
-    return _done()
 
 
-@router.post(
-    "/api/inbox/drafts/{draftId}/cancel-auto-send",
-    status_code=204,
-    response_class=Response,
-    responses=WRITE_ERRORS,
-    summary="Stop an AI draft from sending itself (it waits for review)",
-)
-def cancel_auto_send(user: CurrentUser, draft_id: DraftId, client_id: ClientId) -> Response:
-    uid, cid = _ids(user, client_id)
-    actions.cancel_auto_send(uid, cid, parse_uuid(draft_id, "draftId"))
-    return _done()
-
-
-@router.post(
+@_no_content(
+    "POST",
     "/api/inbox/conversations/{leadId}/draft",
-    status_code=202,
-    response_class=Response,
-    responses=WRITE_ERRORS,
-    summary="Ask the AI for a new draft of the reply (optionally with an instruction)",
+    "Ask the AI for a new draft of the reply (optionally with an instruction)",
+    status=202,
 )
 def regenerate_draft(
     user: CurrentUser, lead_id: LeadId, client_id: ClientId, payload: RegenerateIn
@@ -230,12 +240,8 @@ def retry_message(user: CurrentUser, message_id: MessageId, client_id: ClientId)
     return _ack(actions.retry_delivery(uid, cid, parse_uuid(message_id, "messageId")))
 
 
-@router.put(
-    "/api/inbox/conversations/{leadId}/assignee",
-    status_code=204,
-    response_class=Response,
-    responses=WRITE_ERRORS,
-    summary="Assign the lead to a setter (owners, admins, inbox managers)",
+@_no_content(
+    "PUT", LEAD_PATH + "/assignee", "Assign the lead to a setter (owners, admins, inbox managers)"
 )
 def put_assignee(
     user: CurrentUser, lead_id: LeadId, client_id: ClientId, payload: AssigneeIn
@@ -246,59 +252,29 @@ def put_assignee(
     return _done()
 
 
-@router.put(
-    "/api/inbox/conversations/{leadId}/status",
-    status_code=204,
-    response_class=Response,
-    responses=WRITE_ERRORS,
-    summary="Set the lead's status",
+def _field_route(
+    name: str, model: type[Body], change: Callable[..., Any], summary: str, field: str = ""
+) -> None:
+    """``PUT .../{leadId}/<name>`` (204): ``change(user, workspace, lead, payload.<field>)``
+    (``field``: ``name`` unless told)."""
+
+    def route(user: CurrentUser, lead_id: LeadId, client_id: ClientId, payload: Body) -> Response:
+        change(*_ids(user, client_id, lead_id), getattr(payload, field or name))
+        return _done()
+
+    route.__annotations__ = {**route.__annotations__, "payload": model}
+    route.__name__ = route.__qualname__ = f"put_{name}"
+    _no_content("PUT", f"{LEAD_PATH}/{name}", summary)(route)
+
+
+_field_route("status", StatusIn, actions.set_status, "Set the lead's status")
+_field_route("sentiment", SentimentIn, actions.set_sentiment, "Set the lead's sentiment")
+_field_route(
+    "snooze", SnoozeIn, actions.snooze, "Snooze the lead until a time, or wake it", "until"
 )
-def put_status(
-    user: CurrentUser, lead_id: LeadId, client_id: ClientId, payload: StatusIn
-) -> Response:
-    uid, cid, lid = _ids(user, client_id, lead_id)
-    actions.set_status(uid, cid, lid, payload.status)
-    return _done()
 
 
-@router.put(
-    "/api/inbox/conversations/{leadId}/sentiment",
-    status_code=204,
-    response_class=Response,
-    responses=WRITE_ERRORS,
-    summary="Set the lead's sentiment",
-)
-def put_sentiment(
-    user: CurrentUser, lead_id: LeadId, client_id: ClientId, payload: SentimentIn
-) -> Response:
-    uid, cid, lid = _ids(user, client_id, lead_id)
-    actions.set_sentiment(uid, cid, lid, payload.sentiment)
-    return _done()
-
-
-@router.put(
-    "/api/inbox/conversations/{leadId}/snooze",
-    status_code=204,
-    response_class=Response,
-    responses=WRITE_ERRORS,
-    summary="Snooze the lead until a time, or wake it",
-)
-def put_snooze(
-    user: CurrentUser, lead_id: LeadId, client_id: ClientId, payload: SnoozeIn
-) -> Response:
-    uid, cid, lid = _ids(user, client_id, lead_id)
-    until: datetime | None = payload.until
-    actions.snooze(uid, cid, lid, until)
-    return _done()
-
-
-@router.post(
-    "/api/inbox/conversations/{leadId}/read",
-    status_code=204,
-    response_class=Response,
-    responses=WRITE_ERRORS,
-    summary="Mark the conversation read",
-)
+@_no_content("POST", LEAD_PATH + "/read", "Mark the conversation read")
 def post_read(user: CurrentUser, lead_id: LeadId, client_id: ClientId) -> Response:
     uid, cid, lid = _ids(user, client_id, lead_id)
     actions.mark_read(uid, cid, lid)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import reflex as rx
 
-from inboxapp import styles
 from inboxapp.components.analytics.controls import (
     analytics_tabs,
     custom_range_form,
@@ -17,6 +16,7 @@ from inboxapp.components.analytics.controls import (
 )
 from inboxapp.components.analytics.overview import overview_view
 from inboxapp.components.analytics.tabs import campaigns_view, crm_view, setters_view, timing_view
+from inboxapp.components.shared.controls import button, header_row, muted_text, small_text
 from inboxapp.components.shared.feedback import error_callout, page_spinner, status_note
 from inboxapp.components.shared.template import template
 from inboxapp.components.shared.testids import testid
@@ -28,7 +28,7 @@ on_workspace_ready(ANALYTICS_ROUTE, AnalyticsState.workspace_ready)
 
 
 def analytics_header() -> rx.Component:
-    return rx.hstack(
+    return header_row(
         rx.vstack(
             rx.hstack(
                 rx.heading("Analytics", size="5", weight="bold"),
@@ -55,18 +55,14 @@ def analytics_header() -> rx.Component:
                 spacing="3",
             ),
             rx.hstack(
-                rx.text(
-                    WorkspaceState.active_name,
-                    size="2",
-                    color=styles.MUTED_TEXT,
-                    custom_attrs=testid("analytics-workspace"),
+                muted_text(
+                    WorkspaceState.active_name, size="2", custom_attrs=testid("analytics-workspace")
                 ),
                 rx.cond(
                     AnalyticsState.period != "",
-                    rx.text(
+                    small_text(
                         "· " + AnalyticsState.period,
                         size="2",
-                        color=styles.SUBTLE_TEXT,
                         custom_attrs=testid("analytics-period"),
                     ),
                 ),
@@ -88,11 +84,6 @@ def analytics_header() -> rx.Component:
             min_width="0",
         ),
         window_selector(),
-        justify="between",
-        align="center",
-        width="100%",
-        wrap="wrap",
-        gap="3",
     )
 
 
@@ -102,13 +93,7 @@ def notices() -> rx.Component:
             AnalyticsState.view_error != "",
             rx.hstack(
                 error_callout(AnalyticsState.view_error, "analytics-error"),
-                rx.button(
-                    "Retry",
-                    on_click=AnalyticsState.retry,
-                    variant="soft",
-                    size="2",
-                    custom_attrs=testid("analytics-retry"),
-                ),
+                button("Retry", on_click=AnalyticsState.retry, size="2", test_id="analytics-retry"),
                 align="center",
                 width="100%",
             ),

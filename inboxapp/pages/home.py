@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from inboxapp import styles
 from inboxapp.components.inbox.tabs import awaiting_stat
 from inboxapp.components.inbox.view import inbox_view
+from inboxapp.components.shared.controls import header_row, small_text
 from inboxapp.components.shared.feedback import (
     inline_spinner,
     notice_callout,
@@ -23,7 +23,7 @@ on_workspace_ready(HOME_ROUTE, InboxState.workspace_ready)
 
 
 def workspace_header() -> rx.Component:
-    return rx.hstack(
+    return header_row(
         rx.hstack(
             rx.heading(
                 WorkspaceState.active_name,
@@ -42,11 +42,8 @@ def workspace_header() -> rx.Component:
             ),
             rx.cond(
                 InboxState.is_setter,
-                rx.text(
-                    "Showing the leads assigned to you",
-                    size="1",
-                    color=styles.SUBTLE_TEXT,
-                    custom_attrs=testid("setter-scope"),
+                small_text(
+                    "Showing the leads assigned to you", custom_attrs=testid("setter-scope")
                 ),
             ),
             rx.cond(WorkspaceState.loading, inline_spinner()),
@@ -55,11 +52,6 @@ def workspace_header() -> rx.Component:
             min_width="0",
         ),
         awaiting_stat(),
-        justify="between",
-        align="center",
-        width="100%",
-        wrap="wrap",
-        gap="3",
     )
 
 

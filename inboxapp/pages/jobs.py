@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import reflex as rx
 
-from inboxapp import styles
 from inboxapp.components.jobs.table import (
     dead_letter_hint,
     forbidden_state,
@@ -20,6 +19,7 @@ from inboxapp.components.jobs.table import (
     shown_here,
     unavailable_notice,
 )
+from inboxapp.components.shared.controls import header_row, muted_text, page_title, small_text
 from inboxapp.components.shared.template import template
 from inboxapp.components.shared.testids import testid
 from inboxapp.components.shared.workspace_gate import workspace_gate
@@ -30,17 +30,10 @@ on_workspace_ready(JOBS_ROUTE, JobsState.workspace_ready)
 
 
 def jobs_header() -> rx.Component:
-    return rx.hstack(
-        rx.vstack(
-            rx.heading("Background jobs", size="5", weight="bold"),
-            rx.text(
-                WorkspaceState.active_name,
-                size="2",
-                color=styles.MUTED_TEXT,
-                custom_attrs=testid("jobs-workspace"),
-            ),
-            spacing="1",
-            min_width="0",
+    return header_row(
+        page_title(
+            "Background jobs",
+            muted_text(WorkspaceState.active_name, size="2", custom_attrs=testid("jobs-workspace")),
         ),
         rx.hstack(
             rx.cond(shown_here() & ~JobsState.jobs_forbidden, live_indicator()),
@@ -53,11 +46,6 @@ def jobs_header() -> rx.Component:
             align="center",
             spacing="4",
         ),
-        justify="between",
-        align="center",
-        width="100%",
-        wrap="wrap",
-        gap="3",
     )
 
 
@@ -74,11 +62,9 @@ def jobs_view() -> rx.Component:
                     jobs_error(),
                     jobs_table(),
                     rx.cond(JobsState.has_dead_letters, dead_letter_hint()),
-                    rx.text(
+                    small_text(
                         "Queue depth counts queued and running jobs; dead-lettered jobs failed "
-                        "every attempt. Times are relative to now.",
-                        size="1",
-                        color=styles.SUBTLE_TEXT,
+                        "every attempt. Times are relative to now."
                     ),
                     spacing="3",
                     width="100%",

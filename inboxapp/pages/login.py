@@ -6,6 +6,7 @@ import reflex as rx
 
 from inboxapp import styles
 from inboxapp.components.shared.brand import brand
+from inboxapp.components.shared.controls import button, muted_text, small_text
 from inboxapp.components.shared.feedback import error_callout
 from inboxapp.components.shared.template import template
 from inboxapp.components.shared.testids import testid
@@ -73,15 +74,16 @@ def login_form() -> rx.Component:
                 ),
                 "login-password",
             ),
-            rx.button(
+            button(
                 rx.cond(AuthState.submitting, "Signing in…", "Sign in"),
                 type="submit",
+                variant=None,
                 size="3",
                 width="100%",
                 loading=AuthState.submitting,
                 disabled=AuthState.submitting,
                 margin_top="8px",
-                custom_attrs=testid("login-submit"),
+                test_id="login-submit",
             ),
             spacing="4",
             width="100%",
@@ -102,11 +104,7 @@ def login() -> rx.Component:
             rx.vstack(
                 rx.vstack(
                     rx.heading("Sign in", size="6", weight="bold"),
-                    rx.text(
-                        "Use your work email to open your team's inbox.",
-                        size="2",
-                        color=styles.MUTED_TEXT,
-                    ),
+                    muted_text("Use your work email to open your team's inbox.", size="2"),
                     spacing="1",
                 ),
                 login_form(),
@@ -116,12 +114,8 @@ def login() -> rx.Component:
             style=styles.card_style,
             padding="32px",
         ),
-        rx.text(
-            "Trouble signing in? Ask your workspace admin.",
-            size="1",
-            color=styles.SUBTLE_TEXT,
-            text_align="center",
-            width="100%",
+        small_text(
+            "Trouble signing in? Ask your workspace admin.", text_align="center", width="100%"
         ),
         spacing="4",
         width="100%",

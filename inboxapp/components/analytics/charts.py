@@ -4,6 +4,7 @@ bars (recharts), styled alike on every tab."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import reflex as rx
@@ -69,4 +70,27 @@ def bar(key: str, name: str, fill: str, **props: Any) -> rx.Component:
     """One bar series (no animation: a refresh redraws at once, and tests read it settled)."""
     return rx.recharts.bar(
         data_key=key, name=name, fill=fill, is_animation_active=False, max_bar_size=36, **props
+    )
+
+
+def bar_chart(
+    data: Any,
+    series: Sequence[tuple[str, str, str]],
+    *,
+    x_key: str = "name",
+    x_props: dict[str, Any] | None = None,
+    height: int = CHART_HEIGHT,
+    **props: Any,
+) -> rx.Component:
+    """Bars of each ``series`` (key, label, colour) per ``x_key``, whole-number counts, a legend."""
+    return rx.recharts.bar_chart(
+        grid_lines(),
+        rx.recharts.x_axis(data_key=x_key, **(x_props or {}), **axis_props()),
+        rx.recharts.y_axis(allow_decimals=False, width=40, **axis_props()),
+        tooltip(),
+        legend(*(key for key, _, _ in series)),
+        *(bar(key, label, fill, radius=[3, 3, 0, 0]) for key, label, fill in series),
+        data=data,
+        height=height,
+        **props,
     )

@@ -14,6 +14,7 @@ import reflex as rx
 from inboxapp import styles
 from inboxapp.analytics.view import TABS, WINDOWS
 from inboxapp.analytics.windows import CUSTOM
+from inboxapp.components.shared.controls import button, small_text
 from inboxapp.components.shared.feedback import status_note
 from inboxapp.components.shared.testids import testid
 from inboxapp.state.analytics import AnalyticsState
@@ -118,11 +119,10 @@ def custom_range_form() -> rx.Component:
                     rx.button(
                         "Apply", type="submit", size="2", custom_attrs=testid("custom-apply")
                     ),
-                    rx.button(
+                    button(
                         "Cancel",
                         type="button",
                         size="2",
-                        variant="soft",
                         color_scheme="gray",
                         on_click=AnalyticsState.cancel_custom,
                     ),
@@ -140,11 +140,7 @@ def custom_range_form() -> rx.Component:
                 size="2",
                 role="alert",
             ),
-            rx.text(
-                "Dates are in the workspace's time zone; a range covers at most 180 days.",
-                size="1",
-                color=styles.SUBTLE_TEXT,
-            ),
+            small_text("Dates are in the workspace's time zone; a range covers at most 180 days."),
             spacing="2",
             width="100%",
         ),

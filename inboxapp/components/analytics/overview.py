@@ -15,7 +15,7 @@ from inboxapp.components.shared.feedback import error_callout
 from inboxapp.components.shared.testids import testid
 from inboxapp.state.analytics import AnalyticsState
 
-from .charts import CHART_HEIGHT, SERIES, axis_props, bar, grid_lines, legend, tooltip
+from .charts import CHART_HEIGHT, SERIES, axis_props, bar, bar_chart, grid_lines, legend, tooltip
 from .common import TWO_UP, card_style, empty_block, grid, panel, skeleton_block, skeleton_panel
 from .tables import num_cell, table, text_cell
 
@@ -151,16 +151,10 @@ def sentiment_chart() -> rx.Component:
 
 
 def weekly_chart() -> rx.Component:
-    chart = rx.recharts.bar_chart(
-        grid_lines(),
-        rx.recharts.x_axis(data_key="week", **axis_props()),
-        rx.recharts.y_axis(allow_decimals=False, width=40, **axis_props()),
-        tooltip(),
-        legend("inbound", "outbound"),
-        bar("inbound", "Inbound", SERIES["inbound"], radius=[3, 3, 0, 0]),
-        bar("outbound", "Outbound", SERIES["outbound"], radius=[3, 3, 0, 0]),
-        data=AnalyticsState.weekly_data,
-        height=CHART_HEIGHT,
+    chart = bar_chart(
+        AnalyticsState.weekly_data,
+        [(key, key.title(), SERIES[key]) for key in ("inbound", "outbound")],
+        x_key="week",
         bar_gap=2,
     )
     body = rx.cond(

@@ -18,7 +18,7 @@ from .charts import (
     FUNNEL_SERIES,
     SERIES,
     axis_props,
-    bar,
+    bar_chart,
     grid_lines,
     legend,
     tooltip,
@@ -63,6 +63,39 @@ def loaded(content: rx.Component, test_id: str) -> rx.Component:
     return rx.cond(AnalyticsState.tab_loaded, content, tab_skeleton(f"{test_id}-skeleton"))
 
 
+def tab_body(*panels: rx.Component, test_id: str) -> rx.Component:
+    """The tab's panels in a column, shown once its payload is in."""
+    content = rx.vstack(*panels, spacing="3", width="100%")
+    return rx.box(loaded(content, test_id), width="100%", custom_attrs=testid(test_id))
+
+
+def table_panel(
+    title: str,
+    name: str,
+    headers: Any,
+    rows: Any,
+    cells: Any,
+    cohorts: Any,
+    empty: str,
+    subtitle: str,
+) -> rx.Component:
+    """The ``<name>s-panel``: the ``<name>-table`` with its cohort notes, or ``empty``."""
+    return panel(
+        title,
+        rx.cond(
+            rows.length() > 0,
+            rx.box(
+                table(headers, rows, cells, f"{name}-table", f"{name}-row"),
+                cohort_legend(cohorts, f"{name}-cohorts"),
+                width="100%",
+            ),
+            empty_block(empty, height="120px"),
+        ),
+        f"{name}s-panel",
+        subtitle,
+    )
+
+
 # ---------------------------------------------------------------------------------- campaigns
 
 
@@ -86,19 +119,11 @@ def _campaign_cells(row: ObjectVar[dict[str, str]]) -> list[rx.Component]:
 
 
 def campaigns_view() -> rx.Component:
-    chart = rx.recharts.bar_chart(
-        grid_lines(),
-        rx.recharts.x_axis(data_key="name", **axis_props()),
-        rx.recharts.y_axis(allow_decimals=False, width=40, **axis_props()),
-        tooltip(),
-        legend("replies", "positive", "booked"),
-        bar("replies", "Replies", SERIES["replies"], radius=[3, 3, 0, 0]),
-        bar("positive", "Positive", SERIES["positive"], radius=[3, 3, 0, 0]),
-        bar("booked", "Booked", SERIES["booked"], radius=[3, 3, 0, 0]),
-        data=AnalyticsState.campaign_chart,
-        height=CHART_HEIGHT,
+    chart = bar_chart(
+        AnalyticsState.campaign_chart,
+        [(key, key.title(), SERIES[key]) for key in ("replies", "positive", "booked")],
     )
-    content = rx.vstack(
+    return tab_body(
         panel(
             "Replies by campaign",
             rx.cond(
@@ -109,31 +134,19 @@ def campaigns_view() -> rx.Component:
             "campaign-chart",
             "The eight campaigns with the most replies",
         ),
-        panel(
+        table_panel(
             "Campaigns",
-            rx.cond(
-                AnalyticsState.campaign_rows.length() > 0,  # type: ignore[attr-defined]
-                rx.box(
-                    table(
-                        CAMPAIGN_HEADERS,
-                        AnalyticsState.campaign_rows,
-                        _campaign_cells,
-                        "campaign-table",
-                        "campaign-row",
-                    ),
-                    cohort_legend(AnalyticsState.campaign_cohorts, "campaign-cohorts"),
-                    width="100%",
-                ),
-                empty_block("This workspace has no campaigns yet.", height="120px"),
-            ),
-            "campaigns-panel",
+            "campaign",
+            CAMPAIGN_HEADERS,
+            AnalyticsState.campaign_rows,
+            _campaign_cells,
+            AnalyticsState.campaign_cohorts,
+            "This workspace has no campaigns yet.",
             "Leads created in the period, each figure a subset of the one before (so far); rates"
             " under each: reply rate against contacted, the others against replies",
         ),
-        spacing="3",
-        width="100%",
+        test_id="campaigns",
     )
-    return rx.box(loaded(content, "campaigns"), width="100%", custom_attrs=testid("campaigns"))
 
 
 # ---------------------------------------------------------------------------------- setters
@@ -151,18 +164,8 @@ def _setter_cells(row: ObjectVar[dict[str, str]]) -> list[rx.Component]:
 
 
 def setters_view() -> rx.Component:
-    chart = rx.recharts.bar_chart(
-        grid_lines(),
-        rx.recharts.x_axis(data_key="name", **axis_props()),
-        rx.recharts.y_axis(allow_decimals=False, width=40, **axis_props()),
-        tooltip(),
-        legend(*(key for key, _, _ in FUNNEL_SERIES)),
-        *(bar(key, label, fill, radius=[3, 3, 0, 0]) for key, label, fill in FUNNEL_SERIES),
-        data=AnalyticsState.setter_chart,
-        height=CHART_HEIGHT,
-        bar_gap=1,
-    )
-    content = rx.vstack(
+    chart = bar_chart(AnalyticsState.setter_chart, FUNNEL_SERIES, bar_gap=1)
+    return tab_body(
         panel(
             "Funnel per setter",
             rx.cond(
@@ -173,31 +176,19 @@ def setters_view() -> rx.Component:
             "setter-chart",
             "Assigned → responded → positive → meeting requested → booked",
         ),
-        panel(
+        table_panel(
             "Setters",
-            rx.cond(
-                AnalyticsState.setter_rows.length() > 0,  # type: ignore[attr-defined]
-                rx.box(
-                    table(
-                        SETTER_HEADERS,
-                        AnalyticsState.setter_rows,
-                        _setter_cells,
-                        "setter-table",
-                        "setter-row",
-                    ),
-                    cohort_legend(AnalyticsState.setter_cohorts, "setter-cohorts"),
-                    width="100%",
-                ),
-                empty_block("This workspace has no setters yet.", height="120px"),
-            ),
-            "setters-panel",
+            "setter",
+            SETTER_HEADERS,
+            AnalyticsState.setter_rows,
+            _setter_cells,
+            AnalyticsState.setter_cohorts,
+            "This workspace has no setters yet.",
             "Leads assigned in the period, each figure a subset of the one before (so far);"
             " rates under each: conversion from the previous step",
         ),
-        spacing="3",
-        width="100%",
+        test_id="setters",
     )
-    return rx.box(loaded(content, "setters"), width="100%", custom_attrs=testid("setters"))
 
 
 # ---------------------------------------------------------------------------------- timing
@@ -241,15 +232,11 @@ def _summary_card(who: str, label: str, icon: str) -> rx.Component:
 
 
 def timing_view() -> rx.Component:
-    distribution = rx.recharts.bar_chart(
-        grid_lines(),
-        rx.recharts.x_axis(data_key="label", interval=0, angle=-35, height=50, **axis_props()),
-        rx.recharts.y_axis(allow_decimals=False, width=40, **axis_props()),
-        tooltip(),
-        legend("setter", "ai"),
-        bar("setter", "Setter", SERIES["setter"], radius=[3, 3, 0, 0]),
-        bar("ai", "AI", SERIES["ai"], radius=[3, 3, 0, 0]),
-        data=AnalyticsState.timing_buckets,
+    distribution = bar_chart(
+        AnalyticsState.timing_buckets,
+        (("setter", "Setter", SERIES["setter"]), ("ai", "AI", SERIES["ai"])),
+        x_key="label",
+        x_props={"interval": 0, "angle": -35, "height": 50},
         height=CHART_HEIGHT + 20,
     )
     by_hour = rx.recharts.line_chart(
@@ -279,7 +266,7 @@ def timing_view() -> rx.Component:
         data=AnalyticsState.timing_hours,
         height=CHART_HEIGHT,
     )
-    content = rx.vstack(
+    return tab_body(
         grid(
             _summary_card("setter", "Setters", "user_round"),
             _summary_card("ai", "AI", "bot"),
@@ -309,10 +296,8 @@ def timing_view() -> rx.Component:
                 "timing-empty",
             ),
         ),
-        spacing="3",
-        width="100%",
+        test_id="timing",
     )
-    return rx.box(loaded(content, "timing"), width="100%", custom_attrs=testid("timing"))
 
 
 # ---------------------------------------------------------------------------------- CRM

@@ -7,8 +7,9 @@ from typing import Any
 
 import reflex as rx
 
-from inboxapp import styles
+from inboxapp.components.inbox.controls import action_button, any_busy
 from inboxapp.components.inbox.styles import draft_card_style, message_body_style
+from inboxapp.components.shared.controls import button, small_text
 from inboxapp.components.shared.testids import testid
 from inboxapp.state.inbox import InboxState
 
@@ -18,7 +19,7 @@ S: Any = InboxState
 def drafting_note() -> rx.Component:
     return rx.hstack(
         rx.spinner(size="1"),
-        rx.text("Drafting a new reply…", size="1", color=styles.SUBTLE_TEXT),
+        small_text("Drafting a new reply…"),
         spacing="2",
         align="center",
         role="status",
@@ -27,7 +28,6 @@ def drafting_note() -> rx.Component:
 
 
 def regenerate_row() -> rx.Component:
-    busy = InboxState.busy != ""
     return rx.form(
         rx.hstack(
             rx.input(
@@ -40,16 +40,14 @@ def regenerate_row() -> rx.Component:
                 flex="1",
                 custom_attrs=testid("draft-instruction"),
             ),
-            rx.button(
-                rx.icon("refresh-cw", size=14),
+            action_button(
                 "Regenerate",
+                "regenerate",
+                icon="refresh-cw",
                 type="submit",
                 loading=(InboxState.busy == "regenerate") | InboxState.regenerating,
-                disabled=busy,
-                variant="soft",
                 color_scheme="violet",
-                size="1",
-                custom_attrs=testid("draft-regenerate"),
+                test_id="draft-regenerate",
             ),
             spacing="2",
             width="100%",
@@ -75,15 +73,13 @@ def auto_send_line() -> rx.Component:
         ),
         rx.cond(
             InboxState.can_write,
-            rx.button(
+            action_button(
                 "Cancel auto-send",
+                "cancel_auto",
                 on_click=InboxState.cancel_auto_send,
-                loading=InboxState.busy == "cancel_auto",
-                disabled=InboxState.busy != "",
                 variant="ghost",
                 color_scheme="amber",
-                size="1",
-                custom_attrs=testid("draft-cancel-auto"),
+                test_id="draft-cancel-auto",
             ),
         ),
         spacing="2",
@@ -98,16 +94,13 @@ def ask_for_draft() -> rx.Component:
         rx.cond(
             InboxState.regenerating,
             drafting_note(),
-            rx.button(
-                rx.icon("sparkles", size=14),
+            action_button(
                 "Draft a reply with AI",
+                "regenerate",
+                icon="sparkles",
                 on_click=InboxState.regenerate_draft,
-                loading=InboxState.busy == "regenerate",
-                disabled=InboxState.busy != "",
-                variant="soft",
                 color_scheme="violet",
-                size="1",
-                custom_attrs=testid("draft-ask"),
+                test_id="draft-ask",
             ),
         ),
         width="100%",
@@ -116,15 +109,14 @@ def ask_for_draft() -> rx.Component:
 
 def draft_card() -> rx.Component:
     d = InboxState.draft
-    busy = InboxState.busy != ""
     return rx.box(
         rx.hstack(
             rx.icon("sparkles", size=14, color="var(--violet-11)"),
             rx.text("AI draft", size="2", weight="bold", color="var(--violet-11)"),
             rx.badge(d["action"], color_scheme="violet", variant="soft", size="1"),
-            rx.text(d["channel_label"], size="1", color=styles.SUBTLE_TEXT),
+            small_text(d["channel_label"]),
             rx.spacer(),
-            rx.text(d["created"], size="1", color=styles.SUBTLE_TEXT),
+            small_text(d["created"]),
             align="center",
             spacing="2",
             width="100%",
@@ -149,61 +141,52 @@ def draft_card() -> rx.Component:
         rx.cond(
             InboxState.can_write,
             rx.hstack(
-                rx.button(
-                    rx.icon("send", size=14),
+                action_button(
                     rx.cond(InboxState.editing_draft, "Send edited", "Approve & send"),
+                    "approve",
+                    icon="send",
                     on_click=InboxState.approve_draft,
-                    loading=InboxState.busy == "approve",
-                    disabled=busy,
+                    variant=None,
                     color_scheme="violet",
-                    size="1",
-                    custom_attrs=testid("draft-approve"),
+                    test_id="draft-approve",
                 ),
                 rx.cond(
                     InboxState.editing_draft,
                     rx.hstack(
-                        rx.button(
+                        action_button(
                             "Save draft",
+                            "edit",
                             on_click=InboxState.save_draft,
-                            loading=InboxState.busy == "edit",
-                            disabled=busy,
-                            variant="soft",
                             color_scheme="violet",
-                            size="1",
-                            custom_attrs=testid("draft-save"),
+                            test_id="draft-save",
                         ),
-                        rx.button(
+                        button(
                             "Cancel",
                             on_click=InboxState.cancel_edit_draft,
                             variant="ghost",
                             color_scheme="gray",
-                            size="1",
-                            custom_attrs=testid("draft-cancel"),
+                            test_id="draft-cancel",
                         ),
                         spacing="2",
                     ),
-                    rx.button(
-                        rx.icon("pencil", size=14),
+                    button(
                         "Edit",
+                        icon="pencil",
                         on_click=InboxState.start_edit_draft,
-                        disabled=busy,
-                        variant="soft",
+                        disabled=any_busy(),
                         color_scheme="violet",
-                        size="1",
-                        custom_attrs=testid("draft-edit"),
+                        test_id="draft-edit",
                     ),
                 ),
                 rx.spacer(),
-                rx.button(
-                    rx.icon("x", size=14),
+                action_button(
                     "Reject",
+                    "reject",
+                    icon="x",
                     on_click=InboxState.reject_draft,
-                    loading=InboxState.busy == "reject",
-                    disabled=busy,
                     variant="ghost",
                     color_scheme="red",
-                    size="1",
-                    custom_attrs=testid("draft-reject"),
+                    test_id="draft-reject",
                 ),
                 align="center",
                 spacing="2",

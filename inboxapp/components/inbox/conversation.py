@@ -15,14 +15,27 @@ from reflex.vars.function import FunctionStringVar
 
 from inboxapp import styles
 from inboxapp.components.inbox.ai_draft import ask_for_draft, draft_card
-from inboxapp.components.inbox.styles import (
-    bubble_in_style,
-    bubble_out_style,
-    kbd_style,
-    message_body_style,
-    small_select_style,
+from inboxapp.components.inbox.controls import (
+    action_button,
+    any_busy,
+    kbd,
+    key_hints,
+    sentiment_badge,
+    small_select,
+    status_badge,
 )
+from inboxapp.components.inbox.styles import bubble_in_style, bubble_out_style, message_body_style
 from inboxapp.components.inbox.undo import undo_bar
+from inboxapp.components.shared.controls import (
+    button,
+    centred_panel,
+    icon_button,
+    icon_text,
+    message_text,
+    muted_text,
+    small_text,
+)
+from inboxapp.components.shared.feedback import dismissible_callout
 from inboxapp.components.shared.testids import testid
 from inboxapp.domain.vocabulary import LEAD_STATUSES, SENTIMENT_TAGS, status_label
 from inboxapp.inbox.view import SNOOZE_PRESETS
@@ -54,10 +67,11 @@ def _channel_icon(channel: Any, size: int = 12) -> rx.Component:
 def _detail(icon: str, value: Any, label: str) -> rx.Component:
     return rx.cond(
         value != "",
-        rx.hstack(
-            rx.icon(icon, size=13, color=styles.SUBTLE_TEXT, aria_hidden="true"),
-            rx.text(value, size="1", color=styles.MUTED_TEXT, truncate=True),
-            align="center",
+        icon_text(
+            icon,
+            value,
+            icon_props={"size": 13, "aria_hidden": "true"},
+            text_props={"truncate": True},
             spacing="1",
             max_width="260px",
             title=label,
@@ -67,21 +81,8 @@ def _detail(icon: str, value: Any, label: str) -> rx.Component:
 
 def lead_badges() -> rx.Component:
     return rx.hstack(
-        rx.cond(
-            L["sentiment"] != "",
-            rx.badge(
-                L["sentiment"],
-                color_scheme=L["sentiment_color"],
-                variant="soft",
-                custom_attrs=testid("lead-sentiment"),
-            ),
-        ),
-        rx.badge(
-            L["status_label"],
-            variant="outline",
-            color_scheme="gray",
-            custom_attrs=testid("lead-status"),
-        ),
+        sentiment_badge(L, "lead-sentiment"),
+        status_badge(L, "lead-status"),
         rx.cond(
             L["snoozed_until"] != "",
             rx.badge(
@@ -136,17 +137,14 @@ def lead_header() -> rx.Component:
                 flex="1",
             ),
             assign_control(),
-            rx.tooltip(
-                rx.icon_button(
-                    rx.icon("x", size=16),
-                    on_click=InboxState.close_conversation,
-                    variant="ghost",
-                    color_scheme="gray",
-                    size="3",
-                    aria_label="Close conversation",
-                    custom_attrs=testid("conversation-close"),
-                ),
-                content="Close (Esc)",
+            icon_button(
+                "x",
+                "Close conversation",
+                InboxState.close_conversation,
+                icon_size=16,
+                tooltip="Close (Esc)",
+                size="3",
+                test_id="conversation-close",
             ),
             align="start",
             spacing="3",
@@ -161,27 +159,24 @@ def lead_header() -> rx.Component:
 # ---------------------------------------------------------------------------------- actions
 
 
-def _small_select(*children: rx.Component, **props: object) -> rx.Component:
-    return rx.el.select(*children, style=small_select_style, **props)
-
-
 def _assign_option(item: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.el.option(item["name"], value=item["id"])
 
 
 def assign_control() -> rx.Component:
+    person = {"aria_hidden": "true"}
     return rx.cond(
         InboxState.can_manage,
         rx.hstack(
-            rx.icon("user_round", size=14, color=styles.SUBTLE_TEXT, aria_hidden="true"),
-            _small_select(
+            rx.icon("user_round", size=14, color=styles.SUBTLE_TEXT, **person),
+            small_select(
                 rx.el.option("Unassigned", value=""),
                 rx.foreach(InboxState.assign_options, _assign_option),
                 value=L["assignee_id"],
                 width="auto",
                 max_width="220px",
                 on_change=InboxState.assign_to,
-                disabled=InboxState.busy != "",
+                disabled=any_busy(),
                 aria_label="Assign to a setter",
                 title="Assign to a setter",
                 custom_attrs=testid("assign-select"),
@@ -189,53 +184,50 @@ def assign_control() -> rx.Component:
             align="center",
             spacing="1",
         ),
-        rx.hstack(
-            rx.icon("user_round", size=14, color=styles.SUBTLE_TEXT, aria_hidden="true"),
-            rx.text(
-                rx.cond(L["assignee"] != "", L["assignee"], "Unassigned"),
-                size="1",
-                color=styles.MUTED_TEXT,
-            ),
-            align="center",
+        icon_text(
+            "user_round",
+            rx.cond(L["assignee"] != "", L["assignee"], "Unassigned"),
+            icon_props=person,
             spacing="1",
-            custom_attrs=testid("lead-assignee"),
+            test_id="lead-assignee",
         ),
     )
 
 
+def _mark_button(label: str, key: str, icon: str, on_click: Any, title: str) -> rx.Component:
+    return action_button(
+        label,
+        key,
+        icon=icon,
+        on_click=on_click,
+        color_scheme="gray",
+        height="30px",
+        title=title,
+        test_id=key.replace("_", "-"),
+    )
+
+
 def action_bar() -> rx.Component:
-    busy = InboxState.busy != ""
+    busy = any_busy()
     return rx.hstack(
         rx.cond(
             L["unread"] == "0",
-            rx.button(
-                rx.icon("mail", size=14),
+            _mark_button(
                 "Mark unread",
-                on_click=InboxState.mark_unread,
-                loading=InboxState.busy == "mark_unread",
-                disabled=busy,
-                variant="soft",
-                color_scheme="gray",
-                size="1",
-                height="30px",
-                title="Mark the lead's newest message unread (u)",
-                custom_attrs=testid("mark-unread"),
+                "mark_unread",
+                "mail",
+                InboxState.mark_unread,
+                "Mark the lead's newest message unread (u)",
             ),
-            rx.button(
-                rx.icon("check_check", size=14),
+            _mark_button(
                 "Mark read",
-                on_click=InboxState.mark_read,
-                loading=InboxState.busy == "mark_read",
-                disabled=busy,
-                variant="soft",
-                color_scheme="gray",
-                size="1",
-                height="30px",
-                title="Mark every message from the lead as read (opening it does, after a moment)",
-                custom_attrs=testid("mark-read"),
+                "mark_read",
+                "check_check",
+                InboxState.mark_read,
+                "Mark every message from the lead as read (opening it does, after a moment)",
             ),
         ),
-        _small_select(
+        small_select(
             rx.el.option("Snooze…", value="", disabled=True, hidden=True),
             *(
                 rx.el.option(label, value=key)
@@ -254,7 +246,7 @@ def action_bar() -> rx.Component:
             title="Hide from the inbox until…",
             custom_attrs=testid("snooze-select"),
         ),
-        _small_select(
+        small_select(
             rx.cond(
                 L["sentiment_known"] == "",
                 rx.el.option(
@@ -272,7 +264,7 @@ def action_bar() -> rx.Component:
             title="Sentiment",
             custom_attrs=testid("sentiment-select"),
         ),
-        _small_select(
+        small_select(
             rx.cond(
                 L["status_known"] == "",
                 rx.el.option(L["status_label"], value=L["status"], disabled=True),
@@ -295,46 +287,25 @@ def action_bar() -> rx.Component:
 
 
 def read_only_note() -> rx.Component:
-    return rx.hstack(
-        rx.icon("eye", size=14, color=styles.SUBTLE_TEXT),
-        rx.text(
-            "Read-only access: you can follow this conversation, but not reply or change it.",
-            size="1",
-            color=styles.MUTED_TEXT,
-        ),
-        align="center",
-        spacing="2",
+    return icon_text(
+        "eye",
+        "Read-only access: you can follow this conversation, but not reply or change it.",
         width="100%",
-        custom_attrs=testid("read-only-note"),
+        test_id="read-only-note",
     )
 
 
 def action_error() -> rx.Component:
     return rx.cond(
         InboxState.action_error != "",
-        rx.callout.root(
-            rx.callout.icon(rx.icon("circle_alert", size=16)),
-            rx.callout.text(InboxState.action_error),
-            rx.icon_button(
-                rx.icon("x", size=14),
-                on_click=InboxState.dismiss_action_error,
-                variant="ghost",
-                color_scheme="red",
-                size="1",
-                aria_label="Dismiss",
-                position="absolute",
-                right="10px",
-                top="50%",
-                transform="translateY(-50%)",
-            ),
-            color_scheme="red",
-            variant="surface",
-            size="1",
+        dismissible_callout(
+            InboxState.action_error,
+            InboxState.dismiss_action_error,
+            "action-error",
+            color="red",
+            icon="circle_alert",
             role="alert",
-            width="100%",
-            position="relative",
-            padding_right="40px",
-            custom_attrs=testid("action-error"),
+            inset=("10px", "40px"),
         ),
     )
 
@@ -355,14 +326,12 @@ def delivery_line(m: ObjectVar[dict[str, str]]) -> rx.Component:
         ),
         rx.cond(
             failed,
-            rx.button(
+            button(
                 "Retry",
-                size="1",
-                variant="soft",
                 color_scheme="red",
                 on_click=S.retry_delivery(m["id"]),
-                disabled=S.busy != "",
-                custom_attrs=testid("retry-delivery"),
+                disabled=any_busy(),
+                test_id="retry-delivery",
             ),
         ),
         align="center",
@@ -378,11 +347,11 @@ def message_item(m: ObjectVar[dict[str, str]]) -> rx.Component:
         rx.vstack(
             rx.hstack(
                 _channel_icon(m["channel"]),
-                rx.text(m["sender"], size="1", weight="medium", color="var(--gray-12)"),
-                rx.text("·", size="1", color=styles.SUBTLE_TEXT),
-                rx.text(m["channel_label"], size="1", color=styles.SUBTLE_TEXT),
-                rx.text("·", size="1", color=styles.SUBTLE_TEXT),
-                rx.text(m["time"], size="1", color=styles.SUBTLE_TEXT, title=m["time_title"]),
+                small_text(m["sender"], weight="medium", color="var(--gray-12)"),
+                small_text("·"),
+                small_text(m["channel_label"]),
+                small_text("·"),
+                small_text(m["time"], title=m["time_title"]),
                 rx.cond(
                     m["unread"] != "",
                     rx.badge("New", size="1", variant="solid", radius="full"),
@@ -419,7 +388,7 @@ def thread() -> rx.Component:
                 S.messages.length() > 0,
                 rx.foreach(InboxState.messages, message_item),
                 rx.center(
-                    rx.text("No messages yet.", size="2", color=styles.SUBTLE_TEXT),
+                    small_text("No messages yet.", size="2"),
                     padding="32px",
                     width="100%",
                 ),
@@ -449,7 +418,6 @@ def thread() -> rx.Component:
 
 
 def reply_box() -> rx.Component:
-    sending = InboxState.busy == "reply"
     return rx.form(
         rx.vstack(
             rx.text_area(
@@ -467,23 +435,16 @@ def reply_box() -> rx.Component:
                 custom_attrs=testid("reply-input"),
             ),
             rx.hstack(
-                rx.hstack(
-                    rx.el.span("Ctrl", style=kbd_style),
-                    rx.text("+", size="1", color=styles.SUBTLE_TEXT),
-                    rx.el.span("Enter", style=kbd_style),
-                    rx.text("to send", size="1", color=styles.SUBTLE_TEXT),
-                    align="center",
-                    spacing="1",
-                ),
+                key_hints(kbd("Ctrl"), "+", kbd("Enter"), "to send"),
                 rx.spacer(),
-                rx.button(
-                    rx.icon("send", size=14),
+                action_button(
                     "Send",
+                    "reply",
+                    icon="send",
                     type="submit",
-                    loading=sending,
-                    disabled=InboxState.busy != "",
+                    variant=None,
                     size="2",
-                    custom_attrs=testid("reply-send"),
+                    test_id="reply-send",
                 ),
                 align="center",
                 width="100%",
@@ -526,22 +487,11 @@ def conversation_view() -> rx.Component:
 
 
 def conversation_placeholder() -> rx.Component:
-    return rx.center(
-        rx.vstack(
-            rx.icon("messages_square", size=28, color=styles.SUBTLE_TEXT),
-            rx.text("Select a conversation", size="3", weight="medium"),
-            rx.hstack(
-                rx.el.span("j", style=kbd_style),
-                rx.el.span("k", style=kbd_style),
-                rx.text("to move through the list,", size="1", color=styles.SUBTLE_TEXT),
-                rx.el.span("r", style=kbd_style),
-                rx.text("to reply", size="1", color=styles.SUBTLE_TEXT),
-                align="center",
-                spacing="1",
-            ),
-            align="center",
-            spacing="2",
-        ),
+    return centred_panel(
+        rx.icon("messages_square", size=28, color=styles.SUBTLE_TEXT),
+        rx.text("Select a conversation", size="3", weight="medium"),
+        key_hints(kbd("j"), kbd("k"), "to move through the list,", kbd("r"), "to reply"),
+        spacing="2",
         height="100%",
         min_height="240px",
         width="100%",
@@ -572,37 +522,21 @@ def conversation_skeleton() -> rx.Component:
 
 
 def conversation_error() -> rx.Component:
-    return rx.center(
-        rx.vstack(
-            rx.icon("message_square_off", size=24, color=styles.SUBTLE_TEXT),
-            rx.text(
-                InboxState.conversation_error,
-                size="2",
-                color=styles.MUTED_TEXT,
-                text_align="center",
-                role="alert",
+    return centred_panel(
+        rx.icon("message_square_off", size=24, color=styles.SUBTLE_TEXT),
+        message_text(InboxState.conversation_error, role="alert"),
+        rx.hstack(
+            button("Try again", on_click=InboxState.load_conversation),
+            button(
+                "Close",
+                on_click=InboxState.close_conversation,
+                variant="ghost",
+                color_scheme="gray",
             ),
-            rx.hstack(
-                rx.button(
-                    "Try again",
-                    on_click=InboxState.load_conversation,
-                    variant="soft",
-                    size="1",
-                ),
-                rx.button(
-                    "Close",
-                    on_click=InboxState.close_conversation,
-                    variant="ghost",
-                    color_scheme="gray",
-                    size="1",
-                ),
-                spacing="2",
-            ),
-            rx.cond(InboxState.orphan_reply != "", orphan_reply()),
-            align="center",
-            spacing="3",
-            max_width="340px",
+            spacing="2",
         ),
+        rx.cond(InboxState.orphan_reply != "", orphan_reply()),
+        max_width="340px",
         height="100%",
         min_height="240px",
         width="100%",
@@ -613,11 +547,7 @@ def conversation_error() -> rx.Component:
 def orphan_reply() -> rx.Component:
     """The conversation can no longer be opened (reassigned): the unsent text, to copy."""
     return rx.vstack(
-        rx.text(
-            "It may have been reassigned. Your unsent reply is kept here to copy:",
-            size="1",
-            color=styles.MUTED_TEXT,
-        ),
+        muted_text("It may have been reassigned. Your unsent reply is kept here to copy:"),
         rx.text_area(
             value=InboxState.orphan_reply,
             read_only=True,

@@ -11,7 +11,15 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from inboxapp import styles
-from inboxapp.components.inbox.styles import kbd_style, list_pane_style, row_style
+from inboxapp.components.inbox.controls import kbd, key_hints, sentiment_badge, status_badge
+from inboxapp.components.inbox.styles import list_pane_style, row_style
+from inboxapp.components.shared.controls import (
+    button,
+    centred_panel,
+    message_text,
+    muted_text,
+    small_text,
+)
 from inboxapp.components.shared.testids import testid
 from inboxapp.state.inbox import InboxState
 from inboxapp.state.workspace import WorkspaceState
@@ -49,13 +57,7 @@ def _assignee(row: ObjectVar[dict[str, str]]) -> rx.Component:
                 height="18px",
                 font_size="9px",
             ),
-            rx.text(
-                row["assignee"],
-                size="1",
-                color=styles.MUTED_TEXT,
-                **styles.ONE_LINE,
-                min_width="0",
-            ),
+            muted_text(row["assignee"], **styles.ONE_LINE, min_width="0"),
             align="center",
             spacing="1",
             max_width="150px",
@@ -63,7 +65,7 @@ def _assignee(row: ObjectVar[dict[str, str]]) -> rx.Component:
             title=row["assignee"],
             custom_attrs=testid("row-assignee"),
         ),
-        rx.text("Unassigned", size="1", color=styles.SUBTLE_TEXT),
+        small_text("Unassigned"),
     )
 
 
@@ -91,7 +93,7 @@ def inbox_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
             ),
             rx.cond(
                 row["company"] != "",
-                rx.text(row["company"], size="1", color=styles.SUBTLE_TEXT, truncate=True),
+                small_text(row["company"], truncate=True),
             ),
             rx.spacer(),
             rx.text(
@@ -122,23 +124,8 @@ def inbox_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
             padding_left="15px",
         ),
         rx.hstack(
-            rx.cond(
-                row["sentiment"] != "",
-                rx.badge(
-                    row["sentiment"],
-                    color_scheme=row["sentiment_color"],
-                    variant="soft",
-                    size="1",
-                    custom_attrs=testid("row-sentiment"),
-                ),
-            ),
-            rx.badge(
-                row["status_label"],
-                variant="outline",
-                color_scheme="gray",
-                size="1",
-                custom_attrs=testid("row-status"),
-            ),
+            sentiment_badge(row, "row-sentiment", size="1"),
+            status_badge(row, "row-status", size="1"),
             rx.spacer(),
             _assignee(row),
             rx.cond(
@@ -202,39 +189,26 @@ def list_skeleton() -> rx.Component:
 
 
 def list_empty() -> rx.Component:
-    return rx.center(
-        rx.vstack(
-            rx.center(
-                rx.cond(
-                    InboxState.filters_active,
-                    rx.icon("search_x", size=20, color=styles.ACCENT_TEXT),
-                    rx.icon("inbox", size=20, color=styles.ACCENT_TEXT),
-                ),
-                width="44px",
-                height="44px",
-                border_radius="var(--radius-4)",
-                background_color=styles.ACCENT_SOFT_BG,
-            ),
-            rx.text(InboxState.empty_title, size="3", weight="medium", text_align="center"),
-            rx.text(
-                InboxState.empty_body,
-                size="2",
-                color=styles.MUTED_TEXT,
-                text_align="center",
-            ),
+    return centred_panel(
+        rx.center(
             rx.cond(
                 InboxState.filters_active,
-                rx.button(
-                    "Clear filters",
-                    on_click=InboxState.clear_filters,
-                    variant="soft",
-                    size="1",
-                ),
+                rx.icon("search_x", size=20, color=styles.ACCENT_TEXT),
+                rx.icon("inbox", size=20, color=styles.ACCENT_TEXT),
             ),
-            align="center",
-            spacing="2",
-            max_width="300px",
+            width="44px",
+            height="44px",
+            border_radius="var(--radius-4)",
+            background_color=styles.ACCENT_SOFT_BG,
         ),
+        rx.text(InboxState.empty_title, size="3", weight="medium", text_align="center"),
+        message_text(InboxState.empty_body),
+        rx.cond(
+            InboxState.filters_active,
+            button("Clear filters", on_click=InboxState.clear_filters),
+        ),
+        spacing="2",
+        max_width="300px",
         padding="48px 20px",
         width="100%",
         custom_attrs=testid("list-empty"),
@@ -242,28 +216,11 @@ def list_empty() -> rx.Component:
 
 
 def list_error() -> rx.Component:
-    return rx.center(
-        rx.vstack(
-            rx.icon("cloud_off", size=22, color="var(--red-10)"),
-            rx.text(
-                InboxState.list_error,
-                size="2",
-                color=styles.MUTED_TEXT,
-                text_align="center",
-                role="alert",
-            ),
-            rx.button(
-                rx.icon("rotate_cw", size=14),
-                "Retry",
-                on_click=InboxState.retry,
-                variant="soft",
-                size="1",
-                custom_attrs=testid("list-retry"),
-            ),
-            align="center",
-            spacing="3",
-            max_width="300px",
-        ),
+    return centred_panel(
+        rx.icon("cloud_off", size=22, color="var(--red-10)"),
+        message_text(InboxState.list_error, role="alert"),
+        button("Retry", icon="rotate_cw", on_click=InboxState.retry, test_id="list-retry"),
+        max_width="300px",
         padding="48px 20px",
         width="100%",
         custom_attrs=testid("list-error"),
@@ -274,16 +231,15 @@ def list_footer() -> rx.Component:
     return rx.vstack(
         rx.cond(
             InboxState.has_more,
-            rx.button(
+            button(
                 rx.cond(InboxState.more_loading, "Loading…", "Load more"),
                 on_click=InboxState.load_more,
                 loading=InboxState.more_loading,
                 disabled=InboxState.list_loading,
-                variant="soft",
                 color_scheme="gray",
                 size="2",
                 width="100%",
-                custom_attrs=testid("load-more"),
+                test_id="load-more",
             ),
         ),
         rx.hstack(
@@ -296,15 +252,8 @@ def list_footer() -> rx.Component:
                 custom_attrs=testid("rows-shown"),
             ),
             rx.spacer(),
-            rx.hstack(
-                rx.el.span("j", style=kbd_style),
-                rx.el.span("k", style=kbd_style),
-                rx.text("move", size="1", color=styles.SUBTLE_TEXT),
-                rx.el.span("/", style=kbd_style),
-                rx.text("search", size="1", color=styles.SUBTLE_TEXT),
-                align="center",
-                spacing="1",
-                display=["none", "none", "flex"],
+            key_hints(
+                kbd("j"), kbd("k"), "move", kbd("/"), "search", display=["none", "none", "flex"]
             ),
             width="100%",
             align="center",

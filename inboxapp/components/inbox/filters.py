@@ -11,6 +11,7 @@ from reflex.vars import ObjectVar
 
 from inboxapp import styles
 from inboxapp.components.inbox.styles import small_select_style
+from inboxapp.components.shared.controls import button, small_text
 from inboxapp.components.shared.testids import testid
 from inboxapp.domain.vocabulary import SENTIMENT_TAGS
 from inboxapp.inbox.view import CHANNEL_OPTIONS, SCORE_OPTIONS
@@ -146,12 +147,7 @@ def inbox_filters() -> rx.Component:
         search_box(),
         rx.cond(
             InboxState.search_hint != "",
-            rx.text(
-                InboxState.search_hint,
-                size="1",
-                color=styles.SUBTLE_TEXT,
-                custom_attrs=testid("search-hint"),
-            ),
+            small_text(InboxState.search_hint, custom_attrs=testid("search-hint")),
         ),
         _select(
             InboxState.channel_filter,
@@ -173,14 +169,13 @@ def inbox_filters() -> rx.Component:
         ),
         rx.cond(
             InboxState.filters_active,
-            rx.button(
-                rx.icon("x", size=14),
+            button(
                 "Clear",
+                icon="x",
                 on_click=InboxState.clear_filters,
                 variant="ghost",
                 color_scheme="gray",
-                size="1",
-                custom_attrs=testid("clear-filters"),
+                test_id="clear-filters",
             ),
         ),
         rx.spacer(),
@@ -188,7 +183,7 @@ def inbox_filters() -> rx.Component:
             InboxState.loading_any,
             rx.hstack(
                 rx.spinner(size="2"),
-                rx.text("Updating…", size="1", color=styles.SUBTLE_TEXT),
+                small_text("Updating…"),
                 align="center",
                 spacing="2",
                 role="status",

@@ -11,6 +11,7 @@ from typing import Any
 import reflex as rx
 
 from inboxapp import styles
+from inboxapp.components.shared.controls import small_text
 from inboxapp.components.shared.testids import testid
 from inboxapp.inbox.view import AWAITING_TAB, LIST_TABS, Tab
 from inboxapp.state.inbox import InboxState
@@ -124,7 +125,7 @@ def live_indicator() -> rx.Component:
                 background_color=_live_pick(0),
                 aria_hidden="true",
             ),
-            rx.text(_live_pick(1), size="1", color=styles.SUBTLE_TEXT, white_space="nowrap"),
+            small_text(_live_pick(1), white_space="nowrap"),
             align="center",
             spacing="1",
             padding="0 6px",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from inboxapp.components.shared.controls import button, icon_button
 from inboxapp.components.shared.testids import testid
 from inboxapp.state.inbox import InboxState
 
@@ -14,21 +15,8 @@ def undo_bar() -> rx.Component:
         rx.hstack(
             rx.icon("undo_2", size=14),
             rx.text(InboxState.undo_label, size="2", custom_attrs=testid("undo-label")),
-            rx.button(
-                "Undo",
-                on_click=InboxState.undo,
-                variant="soft",
-                size="1",
-                custom_attrs=testid("undo"),
-            ),
-            rx.icon_button(
-                rx.icon("x", size=12),
-                on_click=InboxState.dismiss_undo,
-                variant="ghost",
-                color_scheme="gray",
-                size="1",
-                aria_label="Dismiss",
-            ),
+            button("Undo", on_click=InboxState.undo, test_id="undo"),
+            icon_button("x", "Dismiss", InboxState.dismiss_undo, icon_size=12),
             align="center",
             spacing="2",
             role="status",

@@ -7,6 +7,7 @@ from typing import Any
 import reflex as rx
 
 from inboxapp import styles
+from inboxapp.components.shared.controls import icon_button
 from inboxapp.components.shared.testids import testid
 
 
@@ -71,32 +72,46 @@ def status_note(
     )
 
 
-def notice_callout(message: Any, on_dismiss: Any, test_id: str) -> rx.Component:
-    """An informational notice the user can dismiss."""
+def dismissible_callout(
+    message: Any,
+    on_dismiss: Any,
+    test_id: str,
+    *,
+    color: str = "blue",
+    icon: str = "info",
+    role: str = "status",
+    inset: tuple[str, str] = ("12px", "44px"),
+) -> rx.Component:
+    """A callout with a Dismiss button at its right end (``inset``: the button's distance from
+    the edge and the room kept for it)."""
+    right, room = inset
     return rx.callout.root(
-        rx.callout.icon(rx.icon("info", size=16)),
+        rx.callout.icon(rx.icon(icon, size=16)),
         rx.callout.text(message),
-        rx.icon_button(
-            rx.icon("x", size=14),
-            on_click=on_dismiss,
-            variant="ghost",
-            color_scheme="blue",
-            size="1",
-            aria_label="Dismiss",
+        icon_button(
+            "x",
+            "Dismiss",
+            on_dismiss,
+            color_scheme=color,
             position="absolute",
-            right="12px",
+            right=right,
             top="50%",
             transform="translateY(-50%)",
         ),
-        color_scheme="blue",
+        color_scheme=color,
         variant="surface",
         size="1",
-        role="status",
+        role=role,
         width="100%",
         position="relative",
-        padding_right="44px",
+        padding_right=room,
         custom_attrs=testid(test_id),
     )
+
+
+def notice_callout(message: Any, on_dismiss: Any, test_id: str) -> rx.Component:
+    """An informational notice the user can dismiss."""
+    return dismissible_callout(message, on_dismiss, test_id)
 
 
 def empty_state(icon: str, title: str, body: str, test_id: str) -> rx.Component:
