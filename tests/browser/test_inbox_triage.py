@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -57,3 +59,29 @@ def test_the_shortcut_sheet_and_the_counts_note(page: Page) -> None:
     expect(page.get_by_test_id("counts-filter-note")).to_have_count(0)
     page.get_by_test_id("inbox-search").fill("Quentin")
     expect(page.get_by_test_id("counts-filter-note")).to_be_visible()
+
+
+def test_assignee_views_and_the_snoozed_view(page: Page) -> None:
+    owner = _user("Views Owner")
+    setter = _user("Views Setter")
+    ws = _workspace("Views", (owner, "ADMIN"), (setter, "SETTER"))
+    theirs = _attention_lead(ws, "Theresa", assignedToUserId=setter.id)
+    loose = _attention_lead(ws, "Ludwig")
+    sleepy = _attention_lead(ws, "Selma", snoozedUntil=datetime.now(UTC) + timedelta(days=2))
+    sign_in(page, owner.email)
+    _settled(page)
+    rows = page.get_by_test_id("inbox-row")
+    expect(rows).to_have_count(2)  # the snoozed lead is hidden
+    page.get_by_test_id("assignee-filter").select_option("none")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-lead-id", str(loose.id))
+    page.get_by_test_id("assignee-filter").select_option(str(setter.id))
+    expect(rows.first).to_have_attribute("data-lead-id", str(theirs.id))
+    expect(rows).to_have_count(1)
+    assert f"assignee={setter.id}" in page.url
+    page.get_by_test_id("clear-filters").click()
+    expect(rows).to_have_count(2)
+    page.get_by_test_id("snoozed-view").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-lead-id", str(sleepy.id))
+    assert "snoozed=1" in page.url

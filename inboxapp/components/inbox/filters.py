@@ -142,6 +142,48 @@ def campaign_filter() -> rx.Component:
     )
 
 
+def _setter_option(item: ObjectVar[dict[str, str]]) -> rx.Component:
+    return rx.el.option(item["name"], value=item["id"])
+
+
+def assignee_filter() -> rx.Component:
+    """Managers' views: everyone's leads, mine, unassigned, or one setter's."""
+    value = InboxState.assignee_filter
+    return rx.cond(
+        InboxState.can_manage,
+        rx.el.select(
+            rx.el.option("Everyone", value=""),
+            rx.el.option("Mine", value="me"),
+            rx.el.option("Unassigned", value="none"),
+            rx.foreach(InboxState.setters, _setter_option),
+            value=value,
+            on_change=InboxState.set_assignee_filter,
+            aria_label="Whose leads",
+            title="Whose leads",
+            style=small_select_style,
+            **_highlight(value),
+            custom_attrs=testid("assignee-filter"),
+        ),
+    )
+
+
+def snoozed_toggle() -> rx.Component:
+    """The Snoozed view: snoozed leads are hidden everywhere else until they wake."""
+    return rx.el.label(
+        rx.checkbox(
+            checked=InboxState.snoozed_only,
+            on_change=InboxState.set_snoozed_only,
+            custom_attrs=testid("snoozed-view"),
+        ),
+        small_text("Snoozed"),
+        display="flex",
+        align_items="center",
+        gap="6px",
+        min_height="32px",
+        cursor="pointer",
+    )
+
+
 def inbox_filters() -> rx.Component:
     return rx.hstack(
         search_box(),
@@ -167,6 +209,8 @@ def inbox_filters() -> rx.Component:
             "Filter by score",
             "score-filter",
         ),
+        assignee_filter(),
+        snoozed_toggle(),
         rx.cond(
             InboxState.filters_active,
             button(
