@@ -173,6 +173,7 @@ def snoozed_toggle() -> rx.Component:
         rx.checkbox(
             checked=InboxState.snoozed_only,
             on_change=InboxState.set_snoozed_only,
+            aria_label="Snoozed view",
             custom_attrs=testid("snoozed-view"),
         ),
         small_text("Snoozed"),
