@@ -124,45 +124,49 @@ def sentiment_filter() -> rx.Component:
     )
 
 
+def _named_select(
+    value: Any, on_change: Any, fixed: list[tuple[str, str]], items: Any, label: str, test_id: str
+) -> rx.Component:
+    """A filter select: the ``fixed`` (label, value) options, then one per ``items`` row
+    (``{"id", "name"}``), tinted while in use."""
+    return rx.el.select(
+        *(rx.el.option(text, value=key) for text, key in fixed),
+        rx.foreach(items, _campaign_option),
+        value=value,
+        on_change=on_change,
+        aria_label=label,
+        title=label,
+        style=small_select_style,
+        **_highlight(value),
+        custom_attrs=testid(test_id),
+    )
+
+
 def campaign_filter() -> rx.Component:
-    value = InboxState.campaign_filter
     return rx.cond(
         S.campaigns.length() > 0,
-        rx.el.select(
-            rx.el.option("All campaigns", value=""),
-            rx.foreach(InboxState.campaigns, _campaign_option),
-            value=value,
-            on_change=InboxState.set_campaign_filter,
-            aria_label="Filter by campaign",
-            title="Campaign",
-            style=small_select_style,
-            **_highlight(value),
-            custom_attrs=testid("campaign-filter"),
+        _named_select(
+            InboxState.campaign_filter,
+            InboxState.set_campaign_filter,
+            [("All campaigns", "")],
+            InboxState.campaigns,
+            "Filter by campaign",
+            "campaign-filter",
         ),
     )
 
 
-def _setter_option(item: ObjectVar[dict[str, str]]) -> rx.Component:
-    return rx.el.option(item["name"], value=item["id"])
-
-
 def assignee_filter() -> rx.Component:
     """Managers' views: everyone's leads, mine, unassigned, or one setter's."""
-    value = InboxState.assignee_filter
     return rx.cond(
         InboxState.can_manage,
-        rx.el.select(
-            rx.el.option("Everyone", value=""),
-            rx.el.option("Mine", value="me"),
-            rx.el.option("Unassigned", value="none"),
-            rx.foreach(InboxState.setters, _setter_option),
-            value=value,
-            on_change=InboxState.set_assignee_filter,
-            aria_label="Whose leads",
-            title="Whose leads",
-            style=small_select_style,
-            **_highlight(value),
-            custom_attrs=testid("assignee-filter"),
+        _named_select(
+            InboxState.assignee_filter,
+            InboxState.set_assignee_filter,
+            [("Everyone", ""), ("Mine", "me"), ("Unassigned", "none")],
+            InboxState.setters,
+            "Whose leads",
+            "assignee-filter",
         ),
     )
 
