@@ -93,6 +93,8 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
     """Remounts the reply box when ``reply_text`` is put back (the box is uncontrolled)."""
     orphan_reply: str = ""
     """The caller's unsent reply to a conversation they can no longer open (reassigned)."""
+    auto_advance: str = rx.LocalStorage("", name="inbox_auto_advance")
+    """"1": after a reply is sent, the next conversation of the list opens (kept per browser)."""
     regen_instruction: str = ""
     regen_from: str = ""
     """A new draft was asked for while this draft (``-``: none) was shown: "Drafting..." until
@@ -110,6 +112,7 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
 
     if TYPE_CHECKING:  # provided by InboxState (and its bases), which this mixin is part of
         inbox_client: str
+        rows: list[dict[str, str]]
         role: str
         _tz: str
         _user_id: str
@@ -389,16 +392,36 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
     @rx.event(background=True)
     async def send_reply(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
         body = str(form_data.get("body") or "")
-        if not body.strip():
-            async with self:
+        async with self:
+            if not body.strip():
                 self._put("action_error", MSG_EMPTY_REPLY)
-            return
+                return
+            sent_from = self.selected_id
+            after = self._next_row(sent_from) if self.auto_advance == "1" else ""
         for event in await self._act(
             "reply",
             lambda c: actions.reply(c.user_id, c.client_id, c.lead_id, body),
             clears_reply=True,
         ):
             yield event
+        async with self:
+            moved = []
+            if after and not self.action_error and self.selected_id == sent_from:
+                moved = self._select(after)
+        for event in moved:
+            yield event
+
+    def _next_row(self, lead_id: str) -> str:
+        """The conversation after ``lead_id`` in the list (the one before it at the end)."""
+        ids = [row.get("id", "") for row in self.rows]
+        if lead_id not in ids or len(ids) < 2:
+            return ""
+        at = ids.index(lead_id)
+        return ids[at + 1] if at + 1 < len(ids) else ids[at - 1]
+
+    @rx.event
+    def set_auto_advance(self, checked: bool) -> None:
+        self._put("auto_advance", "1" if checked is True else "")
 
     @rx.event(background=True)
     async def retry_delivery(self, message_id: str) -> AsyncIterator[Any]:

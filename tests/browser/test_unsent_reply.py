@@ -75,3 +75,20 @@ def test_undo_restores_a_rejected_draft(page: Page) -> None:
     expect(page.get_by_test_id("draft-card")).to_contain_text("Hi Ulrike")
     [row] = rows('SELECT status FROM "AIDraft" WHERE id = :d', d=draft.id)
     assert row.status == "pending"
+
+
+def test_next_after_send_opens_the_following_conversation(page: Page) -> None:
+    owner = _user("Next Owner")
+    ws = _workspace("Next", (owner, "ADMIN"))
+    first = _attention_lead(ws, "Frieda", minutes_ago=10)
+    second = _attention_lead(ws, "Gustav", minutes_ago=20)
+    sign_in(page, owner.email)
+    _settled(page)
+    open_row(page, first)
+    page.get_by_test_id("auto-advance").click()
+    page.get_by_test_id("reply-input").fill("Thanks Frieda, here is my calendar.")
+    page.get_by_test_id("reply-send").click()
+    expect(page.get_by_test_id("lead-name")).to_contain_text("Gustav")
+    expect(page.get_by_test_id("conversation-view")).to_have_attribute(
+        "data-lead-id", str(second.id)
+    )

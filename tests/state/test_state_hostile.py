@@ -310,10 +310,11 @@ def test_writes_in_a_foreign_workspace_write_nothing(inbox: Any, world: dict[str
     assert "secret of theirs" not in repr(snapshot(inbox))
 
 
-def test_the_snoozed_view_takes_only_a_real_true(inbox: Any) -> None:
+def test_the_snoozed_view_and_next_after_send_take_only_a_real_true(inbox: Any) -> None:
     before = snapshot(inbox)
     for value in [v for v in HOSTILE if v is not True]:
         assert run(InboxState.set_snoozed_only, inbox, value) == []
+        assert run(InboxState.set_auto_advance, inbox, value) == []
         assert_untouched(inbox, before)
 
 

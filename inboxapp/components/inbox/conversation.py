@@ -437,6 +437,19 @@ def reply_box() -> rx.Component:
             rx.hstack(
                 key_hints(kbd("Ctrl"), "+", kbd("Enter"), "to send"),
                 rx.spacer(),
+                rx.el.label(
+                    rx.checkbox(
+                        checked=InboxState.auto_advance == "1",
+                        on_change=InboxState.set_auto_advance,
+                        aria_label="Open the next conversation after sending",
+                        custom_attrs=testid("auto-advance"),
+                    ),
+                    rx.text("Next after send", size="1", color=styles.MUTED_TEXT),
+                    display="flex",
+                    align_items="center",
+                    gap="6px",
+                    cursor="pointer",
+                ),
                 action_button(
                     "Send",
                     "reply",
