@@ -141,6 +141,7 @@ SCORE_LABELS = {
     "unscored": "Unscored",
     "disqualified": "Score 0 (disqualified)",
 }
+MSG_BAD_SNOOZE = "Pick a date and time to snooze until."
 SNOOZE_PRESETS = {
     "1h": "For 1 hour",
     "tomorrow": "Tomorrow, 9:00",
@@ -183,6 +184,20 @@ def snooze_until(preset: str, now: datetime, tz: tzinfo) -> datetime | None:
     if preset == "clear":
         return None
     raise ValueError(f"unknown snooze preset {preset!r}")
+
+
+def local_time(value: object, tz: tzinfo) -> datetime | None:
+    """A ``datetime-local`` input's ``YYYY-MM-DDTHH:MM`` in the user's time zone, as UTC
+    (None when it is not one)."""
+    if not isinstance(value, str) or len(value) > 32:
+        return None
+    try:
+        naive = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if naive.tzinfo is not None:
+        return None
+    return naive.replace(tzinfo=tz).astimezone(UTC)
 
 
 # ---------------------------------------------------------------------------------- views

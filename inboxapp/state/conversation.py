@@ -32,6 +32,7 @@ from inboxapp.inbox import actions, read, reply_drafts
 from inboxapp.inbox.queries import NOT_A_MEMBER
 from inboxapp.inbox.view import (
     MSG_ACTION_FAILED,
+    MSG_BAD_SNOOZE,
     MSG_CONVERSATION_FAILED,
     MSG_EMPTY_REPLY,
     MSG_NOT_FOUND,
@@ -40,6 +41,7 @@ from inboxapp.inbox.view import (
     draft_view,
     human_error,
     lead_view,
+    local_time,
     message_view,
     snooze_until,
 )
@@ -467,6 +469,24 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
             previous = self.lead.get("snoozed_iso", "")
         label = "Woken up" if preset == "clear" else "Snoozed"
         for event in await self._undoable("snooze", call, ("snooze", label, previous)):
+            yield event
+
+    @rx.event(background=True)
+    async def snooze_to(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
+        """Snooze until a date and time the person picked (in their time zone)."""
+        if not isinstance(form_data, dict) or "until" not in form_data:
+            return  # not the picker's form
+        async with self:
+            until = local_time(form_data["until"], zone(self._tz))
+            previous = self.lead.get("snoozed_iso", "")
+            if until is None:
+                self._put("action_error", MSG_BAD_SNOOZE)
+                return
+        for event in await self._undoable(
+            "snooze",
+            lambda c: actions.snooze(c.user_id, c.client_id, c.lead_id, until),
+            ("snooze", "Snoozed", previous),
+        ):
             yield event
 
     @rx.event(background=True)

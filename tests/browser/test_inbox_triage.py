@@ -85,3 +85,21 @@ def test_assignee_views_and_the_snoozed_view(page: Page) -> None:
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-lead-id", str(sleepy.id))
     assert "snoozed=1" in page.url
+
+
+def test_snooze_until_a_picked_date_and_time(page: Page) -> None:
+    owner = _user("Pick Owner")
+    ws = _workspace("Pick", (owner, "ADMIN"))
+    lead = _attention_lead(ws, "Pia")
+    sign_in(page, owner.email)
+    _settled(page)
+    page.locator(f'[data-testid="inbox-row"][data-lead-id="{lead.id}"]').click()
+    expect(page.get_by_test_id("lead-name")).to_contain_text("Pia")
+    page.get_by_test_id("snooze-custom").click()
+    when = datetime.now(UTC) + timedelta(days=30)
+    page.get_by_test_id("snooze-until-input").fill(when.strftime("%Y-%m-%dT09:30"))
+    page.get_by_test_id("snooze-until").click()
+    expect(page.get_by_test_id("undo-label")).to_have_text("Snoozed")
+    [row] = rows('SELECT "snoozedUntil" FROM "Lead" WHERE id = :l', l=lead.id)
+    assert row.snoozedUntil is not None and row.snoozedUntil.date() >= when.date() - timedelta(1)
+    expect(page.get_by_test_id("lead-snoozed")).to_be_visible()

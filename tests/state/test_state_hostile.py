@@ -199,6 +199,7 @@ def analytics(world: dict[str, Any]) -> Any:
         ("set_assignee_filter", ()),
         ("read_after_dwell", ()),
         ("keep_reply", ()),
+        ("snooze_to", ()),
         ("snooze", ()),
         ("switch_workspace", ()),
         ("set_timezone", ()),
@@ -249,6 +250,7 @@ def test_a_foreign_lead_opens_nothing_of_theirs(inbox: Any, world: dict[str, Any
         ("cancel_auto_send", ()),
         ("regenerate_draft", ()),
         ("mark_unread", ()),
+        ("snooze_to", ({"until": "2026-12-24T09:00"},)),
     ],
 )
 def test_writes_to_a_foreign_lead_or_draft_write_nothing(
@@ -316,6 +318,19 @@ def test_the_snoozed_view_and_next_after_send_take_only_a_real_true(inbox: Any) 
         assert run(InboxState.set_snoozed_only, inbox, value) == []
         assert run(InboxState.set_auto_advance, inbox, value) == []
         assert_untouched(inbox, before)
+
+
+def test_a_bad_snooze_time_is_refused_with_a_message(inbox: Any, world: dict[str, Any]) -> None:
+    inbox.selected_id = str(world["lead"].id)
+    rows = db_rows(world["lead"], world["foreign_lead"])
+    for value in ("", "tomorrow", "2026-13-40T99:99", "2026-12-24T09:00+05:00", HUGE, 7, None):
+        clean(inbox)
+        run(InboxState.snooze_to, inbox, {"until": value})
+        assert inbox.action_error != ""
+        inbox.action_error = ""
+    run(InboxState.snooze_to, inbox, {"until": "2020-01-01T09:00"})  # the past: the service says no
+    assert inbox.action_error != ""
+    assert db_rows(world["lead"], world["foreign_lead"]) == rows
 
 
 def test_a_hostile_regenerate_instruction_is_bounded_and_refused(

@@ -207,6 +207,49 @@ def _mark_button(label: str, key: str, icon: str, on_click: Any, title: str) -> 
     )
 
 
+def snooze_picker() -> rx.Component:
+    """Snooze until a date and time of one's choosing (the presets are in the select)."""
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.icon_button(
+                rx.icon("calendar_clock", size=14),
+                variant="soft",
+                color_scheme="gray",
+                size="1",
+                height="30px",
+                aria_label="Snooze until a date and time",
+                title="Snooze until…",
+                custom_attrs=testid("snooze-custom"),
+            ),
+        ),
+        rx.popover.content(
+            rx.form(
+                rx.vstack(
+                    rx.el.label(
+                        rx.text("Snooze until", size="1", color=styles.MUTED_TEXT),
+                        rx.input(
+                            type="datetime-local",
+                            name="until",
+                            required=True,
+                            size="2",
+                            custom_attrs=testid("snooze-until-input"),
+                        ),
+                    ),
+                    rx.popover.close(
+                        rx.button(
+                            "Snooze", type="submit", size="1", custom_attrs=testid("snooze-until")
+                        )
+                    ),
+                    spacing="2",
+                ),
+                on_submit=InboxState.snooze_to,
+                reset_on_submit=True,
+            ),
+            size="1",
+        ),
+    )
+
+
 def action_bar() -> rx.Component:
     busy = any_busy()
     return rx.hstack(
@@ -246,6 +289,7 @@ def action_bar() -> rx.Component:
             title="Hide from the inbox until…",
             custom_attrs=testid("snooze-select"),
         ),
+        snooze_picker(),
         small_select(
             rx.cond(
                 L["sentiment_known"] == "",
