@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import reflex as rx
 
 from inboxapp.ai import review
+from inboxapp.auth.tokens import AuthError
 from inboxapp.domain import roles
 from inboxapp.domain.roles import Capability
 from inboxapp.domain.vocabulary import status_label
@@ -48,8 +49,10 @@ from inboxapp.inbox.view import (
 from inboxapp.labels import sentiment_color, zone
 from inboxapp.logs import get_logger
 from inboxapp.observability.load_slots import coalesced
+from inboxapp.state.auth import AuthState
 from inboxapp.state.base import ScreenPart, is_uuid, next_request, one_of
 from inboxapp.state.browser import SCROLL_THREAD_SCRIPT, lead_url_script, push_lead_script
+from inboxapp.state.guard import require_live
 from inboxapp.state.workspace import WorkspaceState
 
 log = get_logger("inboxapp.ui")
@@ -118,6 +121,7 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
         role: str
         _tz: str
         _user_id: str
+        _session_id: str
 
         def _offer_undo(self, kind: str, label: str, value: str) -> Any: ...
 
@@ -249,6 +253,15 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
             if wanted:
                 yield self._events().read_after_dwell(lead_id)
 
+    async def _still_live(self, user_id: str, session_id: str) -> bool:
+        """Right before a write: the session is still signed in. The guard checked it when the
+        event started, but a write may come later (after a dwell, an Undo offer, a debounce)."""
+        try:
+            await require_live(user_id, session_id)
+        except AuthError as exc:
+            return exc.status == 503  # cannot tell now: the write's own checks still apply
+        return True
+
     async def _unsent_reply(self, user: str, client: str, lead_id: str) -> str:
         try:
             return await asyncio.to_thread(
@@ -263,9 +276,12 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
         """The reply box changed (debounced): keep the unsent text on the server."""
         async with self:
             client, user, lead_id = self.inbox_client, self._user_id, self.selected_id
+            session = self._session_id
             if not (client and user and lead_id) or not roles.can(self.role, Capability.WRITE):
                 return
         if not isinstance(text, str) or len(text) > reply_drafts.MAX_CHARS:
+            return
+        if not await self._still_live(user, session):
             return
         try:
             await asyncio.to_thread(
@@ -357,6 +373,11 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
             self._put("action_error", "")
             if shown:
                 self._put("lead", {**self.lead, **shown})
+            session = self._session_id
+        if not await self._still_live(str(ctx.user_id), session):
+            async with self:
+                self._put("busy", "")
+            return [AuthState.check_session]  # the guard signs the tab out
         ok = False
         error = ""
         lost_access = False

@@ -20,9 +20,11 @@ import wrapt
 
 import inboxapp.pages  # noqa: F401 (the pages' states register their handlers)
 from inboxapp.analytics.view import cache_key
+from inboxapp.auth import service as auth_service
 from inboxapp.db.engine import owner_session
 from inboxapp.domain import roles
 from inboxapp.state.analytics import AnalyticsState
+from inboxapp.state.auth import AuthState
 from inboxapp.state.inbox import InboxState
 from inboxapp.state.jobs import JobsState
 from inboxapp.state.workspace import WorkspaceState
@@ -143,6 +145,7 @@ def signed_in(cls: type[rx.State], world: dict[str, Any], **values: Any) -> Any:
     state = tab_of(cls)
     client = str(world["mine"].id)
     state._user_id = str(world["owner"].id)
+    state._session_id = world.setdefault("session", f.open_session(world["owner"].id))
     state.workspaces = [
         {"id": client, "name": "Mine", "role": "OWNER", "role_label": roles.label("OWNER")}
     ]
@@ -318,6 +321,21 @@ def test_the_snoozed_view_and_next_after_send_take_only_a_real_true(inbox: Any) 
         assert run(InboxState.set_snoozed_only, inbox, value) == []
         assert run(InboxState.set_auto_advance, inbox, value) == []
         assert_untouched(inbox, before)
+
+
+def test_a_write_after_the_session_ended_writes_nothing(inbox: Any, world: dict[str, Any]) -> None:
+    """The guard checks the session when an event starts; a write that comes later (after the
+    read dwell, an Undo offer) checks it again right before writing."""
+    pair = auth_service.login(world["owner"].email, f.PASSWORD, "127.0.0.1")
+    inbox._session_id = str(pair.session_id)
+    inbox.selected_id = str(world["lead"].id)
+    clean(inbox)
+    auth_service.logout(pair.refresh_token)
+    rows = db_rows(world["lead"], world["foreign_lead"])
+    events = run(InboxState.change_status, inbox, "qualified")
+    assert AuthState.check_session in events
+    assert db_rows(world["lead"], world["foreign_lead"]) == rows
+    assert inbox.busy == ""
 
 
 def test_a_bad_snooze_time_is_refused_with_a_message(inbox: Any, world: dict[str, Any]) -> None:
