@@ -544,7 +544,13 @@ def shop(api: TestClient) -> dict[str, Any]:
     f.add_member(a, s2, "SETTER")
     f.add_member(a, portal, "CLIENT_PORTAL")
     campaign = f.create_campaign(a, "Spring")
-    now = datetime.now(UTC).replace(microsecond=0)
+    # Noon of today in the workspace's zone: the leads are 1-6 days old at 10:00 there whatever
+    # the time of day, so the 7-day window (whole local days) always holds all six.
+    now = (
+        datetime.now(ZoneInfo("America/New_York"))
+        .replace(hour=12, minute=0, second=0, microsecond=0)
+        .astimezone(UTC)
+    )
     leads = []
     for i, who in enumerate([s1, s1, s1, s2, s2, None]):
         created = now - timedelta(days=i + 1, hours=2)
