@@ -1,6 +1,6 @@
-"""The open conversation of the inbox screen: selection, the thread, the lead card, the AI draft
-and the write actions (reply, mark read, snooze, sentiment, status, assign, draft approve /
-edit / reject / regenerate / cancel auto-send).
+"""The open conversation of the inbox screen: selection, the thread, the lead card and the
+write actions (reply, mark read, snooze, sentiment, status, assign); the AI draft's review
+handlers are :mod:`inboxapp.state.draft_review`, on the same :meth:`ConversationState._act`.
 
 :class:`ConversationState` is a Reflex state mixin: its vars and handlers become part of
 :class:`~inboxapp.state.inbox.InboxState` (one Reflex state, so a live update applies the list,
@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 import reflex as rx
 
-from inboxapp.ai import review
 from inboxapp.auth.tokens import AuthError
 from inboxapp.domain import roles
 from inboxapp.domain.roles import Capability
@@ -74,12 +73,6 @@ class ActionContext:
 ActionCall = Callable[[ActionContext], Any]
 
 
-def _draft_uuid(ctx: ActionContext) -> uuid.UUID:
-    if not is_uuid(ctx.draft_id):
-        raise AppError("DRAFT_NOT_FOUND", "this draft is no longer pending")
-    return uuid.UUID(ctx.draft_id)
-
-
 class ConversationState(ScreenPart, rx.State, mixin=True):
     """The open conversation and its actions (mixed into ``InboxState``)."""
 
@@ -90,8 +83,6 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
     conversation_loaded: bool = False
     conversation_loading: bool = False
     conversation_error: str = ""
-    editing_draft: bool = False
-    draft_text: str = ""
     reply_text: str = ""
     """The unsent reply put back in the box when the conversation opens (the box's start)."""
     reply_key: str = ""
@@ -100,10 +91,6 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
     """The caller's unsent reply to a conversation they can no longer open (reassigned)."""
     auto_advance: str = rx.LocalStorage("", name="inbox_auto_advance")
     """"1": after a reply is sent, the next conversation of the list opens (kept per browser)."""
-    regen_instruction: str = ""
-    regen_from: str = ""
-    """A new draft was asked for while this draft (``-``: none) was shown: "Drafting..." until
-    another one arrives."""
     busy: str = ""
     action_error: str = ""
     setters: list[dict[str, str]] = []
@@ -127,16 +114,17 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
 
         def _clear_undo(self) -> None: ...
 
+        def _reset_draft_review(self) -> None: ...
+
+        def _apply_draft(self, draft: dict[str, str]) -> None: ...
+
     def _clear_conversation(self) -> None:
         self._put("lead", {})
         self._put("messages", [])
         self._put("draft", {})
         self._put("conversation_loaded", False)
         self._put("conversation_error", "")
-        self._put("editing_draft", False)
-        self._put("draft_text", "")
-        self._put("regen_instruction", "")
-        self._put("regen_from", "")
+        self._reset_draft_review()
         self._put("orphan_reply", "")
         self._put("action_error", "")
 
@@ -144,10 +132,6 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
     @rx.var
     def can_write(self) -> bool:
         return roles.can(self.role, Capability.WRITE)
-
-    @rx.var
-    def regenerating(self) -> bool:
-        return self.regen_from != ""
 
     @rx.var
     def can_manage(self) -> bool:
@@ -319,12 +303,7 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
             "messages",
             [message_view(m, lead["name"], now, tz) for m in data.get("messages") or []],
         )
-        if self.regen_from and draft.get("id", "-") != self.regen_from:
-            self._put("regen_from", "")
-        if draft.get("id") != self.draft.get("id"):
-            self._put("editing_draft", False)
-            self._put("draft_text", draft.get("body", ""))
-        self._put("draft", draft)
+        self._apply_draft(draft)
         self._put("conversation_loaded", True)
 
     # ------------------------------------------------------------------ actions
@@ -549,82 +528,6 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
             shown={"assignee_id": str(assignee) if assignee else ""},
         ):
             yield event
-
-    @rx.event(background=True)
-    async def approve_draft(self) -> AsyncIterator[Any]:
-        async with self:
-            body = self.draft_text if self.editing_draft else None
-        for event in await self._act(
-            "approve",
-            lambda c: actions.approve_draft(c.user_id, c.client_id, _draft_uuid(c), body),
-        ):
-            yield event
-
-    @rx.event(background=True)
-    async def save_draft(self) -> AsyncIterator[Any]:
-        async with self:
-            body = self.draft_text
-        for event in await self._act(
-            "edit", lambda c: actions.edit_draft(c.user_id, c.client_id, _draft_uuid(c), body)
-        ):
-            yield event
-
-    @rx.event(background=True)
-    async def reject_draft(self) -> AsyncIterator[Any]:
-        async with self:
-            draft_id = self.draft.get("id", "")
-        for event in await self._undoable(
-            "reject",
-            lambda c: actions.reject_draft(c.user_id, c.client_id, _draft_uuid(c)),
-            ("reject", "Draft rejected", draft_id),
-        ):
-            yield event
-
-    @rx.event(background=True)
-    async def cancel_auto_send(self) -> AsyncIterator[Any]:
-        for event in await self._act(
-            "cancel_auto",
-            lambda c: actions.cancel_auto_send(c.user_id, c.client_id, _draft_uuid(c)),
-        ):
-            yield event
-
-    @rx.event(background=True)
-    async def regenerate_draft(self) -> AsyncIterator[Any]:
-        async with self:
-            if self.busy:
-                return
-            instruction = self.regen_instruction.strip()[: review.MAX_INSTRUCTION]
-            self._put("regen_from", self.draft.get("id", "") or "-")
-        for event in await self._act(
-            "regenerate",
-            lambda c: review.regenerate(c.user_id, c.client_id, c.lead_id, instruction or None),
-        ):
-            yield event
-        async with self:
-            if self.action_error:
-                self._put("regen_from", "")
-            else:
-                self._put("regen_instruction", "")
-
-    @rx.event
-    def set_regen_instruction(self, value: str) -> None:
-        self._put("regen_instruction", str(value or "")[: review.MAX_INSTRUCTION])
-
-    @rx.event
-    def start_edit_draft(self) -> None:
-        if not self.draft or not roles.can(self.role, Capability.WRITE):
-            return
-        self._put("draft_text", self.draft.get("body", ""))
-        self._put("editing_draft", True)
-
-    @rx.event
-    def cancel_edit_draft(self) -> None:
-        self._put("editing_draft", False)
-        self._put("draft_text", self.draft.get("body", ""))
-
-    @rx.event
-    def set_draft_text(self, value: str) -> None:
-        self._put("draft_text", str(value or ""))
 
     @rx.event
     def dismiss_action_error(self) -> None:

@@ -56,6 +56,7 @@ from inboxapp.observability.load_slots import coalesced
 from inboxapp.state.base import is_uuid, next_request, one_of, workspace_role
 from inboxapp.state.browser import KEYBOARD_SCRIPT, TIMEZONE_SCRIPT, view_url_script
 from inboxapp.state.conversation import ConversationState
+from inboxapp.state.draft_review import DraftReviewState
 from inboxapp.state.inbox_live import InboxLiveState
 from inboxapp.state.undo import UndoState
 from inboxapp.state.workspace import WorkspaceState
@@ -90,7 +91,7 @@ def fetch_lookups(
     return setters, members.workspace_campaigns(uid, cid)
 
 
-class InboxState(ConversationState, UndoState, InboxLiveState, WorkspaceState):
+class InboxState(ConversationState, DraftReviewState, UndoState, InboxLiveState, WorkspaceState):
     """Tabs, list, conversation and actions of the active workspace's inbox."""
 
     # The workspace whose data the inbox vars hold ("" = none yet). Rows and counts are shown
