@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlmodel import Field, SQLModel
 
 from inboxapp.db import search
@@ -208,7 +208,6 @@ class Message(SQLModel, table=True):
         lead_fk("Message"),
         sa.Index("Message_lead_sent_idx", "leadId", "sentAt"),
         sa.Index("Message_client_sent_idx", "clientId", "sentAt"),
-        sa.Index(search.INDEX_NAME, sa.text(search.document_sql()), postgresql_using="gin"),
         partial_index(
             "Message_ai_sent_idx",
             "clientId",
@@ -272,6 +271,19 @@ class Message(SQLModel, table=True):
     """Why the last send failed (for people; never a provider's raw answer)."""
     deliveryAttempts: int = counter()
     createdAt: datetime | None = _ts(nullable=False, server_now=True)
+
+
+_MESSAGES: sa.Table = Message.__table__  # type: ignore[attr-defined]
+_MESSAGES.append_column(
+    sa.Column(
+        search.COLUMN,
+        TSVECTOR,
+        sa.Computed(search.document_sql(), persisted=True),
+    )
+)
+"""The stored full-text document (migration 0017): a column of the table, not of the model, so
+loading a ``Message`` never carries it; queries name it as ``M.c.searchDoc``."""
+sa.Index(search.INDEX_NAME, _MESSAGES.c[search.COLUMN], postgresql_using="gin")
 
 
 class AIDraft(SQLModel, table=True):

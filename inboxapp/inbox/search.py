@@ -1,12 +1,12 @@
 """Message search for the inbox list's ``q`` (docs/inbox-semantics.md, "The conversation list").
 
 A lead matches when its name, email or phone contains ``q`` (:mod:`inboxapp.inbox.queries`, with
-the trigram index as the candidate filter: :func:`identity_candidates`) or
-when one of its messages contains every word of ``q`` as a word prefix: PostgreSQL full text over
-``Message_search_idx`` (:mod:`inboxapp.db.search`). The query text is built from the words of
-``q`` only (letters and digits), so quotes, operators (``& | ! : * < ->``) and other punctuation
-are plain separators, never tsquery syntax. Row level security decides which messages a caller
-can match, exactly as it decides which leads they see.
+the trigram index as the candidate filter: :func:`identity_candidates`) or when one of its
+messages contains every word of ``q`` as a word prefix: PostgreSQL full text over the stored
+``Message."searchDoc"`` and its index ``Message_search_idx`` (:mod:`inboxapp.db.search`). The
+query text is built from the words of ``q`` only (letters and digits), so quotes, operators
+(``& | ! : * < ->``) and other punctuation are plain separators, never tsquery syntax. Row level
+security decides which messages a caller can match, exactly as it decides which leads they see.
 
 Each row of a search page names the message that matched (its latest matching one) with a short
 plain-text snippet and the ``[start, end)`` character offsets of the matched words in it.
@@ -60,8 +60,9 @@ def _tsquery(text: str) -> ColumnElement[Any]:
 
 
 def _document(table: sa.Table | Any) -> ColumnElement[Any]:
-    """The indexed expression over ``table`` (the planner uses the index only for this text)."""
-    return sa.literal_column(doc.document_sql(f'"{table.name}".'))
+    """The message's stored full-text document (``Message."searchDoc"``, migration 0017)."""
+    column: ColumnElement[Any] = table.c[doc.COLUMN]
+    return column
 
 
 @dataclass(frozen=True)
