@@ -4,7 +4,8 @@ The reply box saves what is typed (debounced) through :func:`save`; opening the 
 again, on any device, brings it back (:func:`load`); sending the reply removes it (in the
 reply's own transaction, :func:`inboxapp.inbox.actions.send_reply`). Row level
 security keeps every draft its author's own. A draft of a lead the author can no longer see
-(it was reassigned away from a setter) stays readable to them, so the text is never lost.
+(it was reassigned away from a setter) stays readable to them, so the text is never lost, and
+:func:`reassigned_to` tells them who has the conversation now.
 """
 
 from __future__ import annotations
@@ -62,3 +63,14 @@ def load(user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID) -> str:
             )
         ).scalar_one_or_none()
     return str(body or "")
+
+
+def reassigned_to(user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID) -> str | None:
+    """Who has the lead now, for the author of an unsent reply to it that is no longer theirs:
+    the assignee's name, ``""`` when it is unassigned, None when the caller has no unsent reply
+    to it or it is still theirs (``app.reply_draft_assignee``, migration 0018)."""
+    with user_session(user_id) as s:
+        name = s.execute(
+            sa.text("SELECT app.reply_draft_assignee(:c, :l)"), {"c": client_id, "l": lead_id}
+        ).scalar_one_or_none()
+    return None if name is None else str(name)

@@ -46,6 +46,14 @@ MSG_SEARCH_HINT = "Type at least 3 characters to search."
 MSG_EMPTY_REPLY = "Write a message first."
 
 
+def reassigned_note(assignee: str | None) -> str:
+    """What an unsent reply's author is told about a conversation they can no longer open
+    (``assignee``: :func:`inboxapp.inbox.reply_drafts.reassigned_to`)."""
+    if assignee is None:
+        return "It may have been reassigned."
+    return f"Reassigned to {assignee}." if assignee else "It is now unassigned."
+
+
 def human_error(message: str) -> str:
     """A service message (``e.message``) as a sentence for the UI."""
     return sentence(message, MSG_ACTION_FAILED)

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -43,11 +42,13 @@ from inboxapp.inbox.view import (
     lead_view,
     local_time,
     message_view,
+    reassigned_note,
     snooze_until,
 )
 from inboxapp.labels import sentiment_color, zone
 from inboxapp.logs import get_logger
 from inboxapp.observability.load_slots import coalesced
+from inboxapp.state.acting import ActionCall, ActionContext
 from inboxapp.state.auth import AuthState
 from inboxapp.state.base import ScreenPart, is_uuid, next_request, one_of
 from inboxapp.state.browser import SCROLL_THREAD_SCRIPT, lead_url_script, push_lead_script
@@ -57,20 +58,6 @@ from inboxapp.state.workspace import WorkspaceState
 log = get_logger("inboxapp.ui")
 READ_DWELL_S = 1.5
 """How long a conversation is open before it counts as read."""
-
-
-@dataclass(frozen=True)
-class ActionContext:
-    """What an action captured under the state lock before it left for the database."""
-
-    user_id: uuid.UUID
-    client_id: uuid.UUID
-    lead_id: uuid.UUID
-    draft_id: str
-    tz: tzinfo
-
-
-ActionCall = Callable[[ActionContext], Any]
 
 
 class ConversationState(ScreenPart, rx.State, mixin=True):
@@ -89,6 +76,8 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
     """Remounts the reply box when ``reply_text`` is put back (the box is uncontrolled)."""
     orphan_reply: str = ""
     """The caller's unsent reply to a conversation they can no longer open (reassigned)."""
+    orphan_note: str = ""
+    """Beside ``orphan_reply``: "Reassigned to <name>." (or why it may be gone)."""
     auto_advance: str = rx.LocalStorage("", name="inbox_auto_advance")
     """"1": after a reply is sent, the next conversation of the list opens (kept per browser)."""
     busy: str = ""
@@ -126,6 +115,7 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
         self._put("conversation_error", "")
         self._reset_draft_review()
         self._put("orphan_reply", "")
+        self._put("orphan_note", "")
         self._put("action_error", "")
 
     # ------------------------------------------------------------------ computed
@@ -227,9 +217,11 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
         if applied:
             yield rx.call_script(SCROLL_THREAD_SCRIPT)
         elif error and unsent:
+            note = reassigned_note(await self._new_assignee(user, client, lead_id))
             async with self:
                 if lead_id == self.selected_id:
                     self._put("orphan_reply", unsent)
+                    self._put("orphan_note", note)
         if applied:
             async with self:
                 unread = self.lead.get("unread", "0") not in ("", "0")
@@ -245,6 +237,15 @@ class ConversationState(ScreenPart, rx.State, mixin=True):
         except AuthError as exc:
             return exc.status == 503  # cannot tell now: the write's own checks still apply
         return True
+
+    async def _new_assignee(self, user: str, client: str, lead_id: str) -> str | None:
+        try:
+            return await asyncio.to_thread(
+                reply_drafts.reassigned_to, uuid.UUID(user), uuid.UUID(client), uuid.UUID(lead_id)
+            )
+        except Exception:
+            log.warning("ui.reassigned_to_unreadable", clientId=client)
+            return None
 
     async def _unsent_reply(self, user: str, client: str, lead_id: str) -> str:
         try:

@@ -19,10 +19,11 @@ from inboxapp.domain import roles
 from inboxapp.domain.roles import Capability
 from inboxapp.errors import AppError
 from inboxapp.inbox import actions
-from inboxapp.state.base import ScreenPart, is_uuid
+from inboxapp.state.acting import ConversationActions
+from inboxapp.state.base import is_uuid
 
 if TYPE_CHECKING:
-    from inboxapp.state.conversation import ActionCall, ActionContext
+    from inboxapp.state.acting import ActionContext
 
 
 def _draft_uuid(ctx: ActionContext) -> uuid.UUID:
@@ -31,7 +32,7 @@ def _draft_uuid(ctx: ActionContext) -> uuid.UUID:
     return uuid.UUID(ctx.draft_id)
 
 
-class DraftReviewState(ScreenPart, rx.State, mixin=True):
+class DraftReviewState(ConversationActions, rx.State, mixin=True):
     """The draft pane's editing state and handlers (mixed into ``InboxState``)."""
 
     editing_draft: bool = False
@@ -40,25 +41,6 @@ class DraftReviewState(ScreenPart, rx.State, mixin=True):
     regen_from: str = ""
     """A new draft was asked for while this draft (``-``: none) was shown: "Drafting..." until
     another one arrives."""
-
-    if TYPE_CHECKING:  # provided by ConversationState (part of the same InboxState)
-        draft: dict[str, str]
-        busy: str
-        action_error: str
-        role: str
-
-        async def _act(
-            self,
-            name: str,
-            call: ActionCall,
-            *,
-            clears_reply: bool = False,
-            shown: dict[str, str] | None = None,
-        ) -> list[Any]: ...
-
-        async def _undoable(
-            self, name: str, call: ActionCall, undo: tuple[str, str, str], **kw: Any
-        ) -> list[Any]: ...
 
     @rx.var
     def regenerating(self) -> bool:

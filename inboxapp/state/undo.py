@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 import reflex as rx
 
 from inboxapp.inbox import actions
-from inboxapp.state.base import ScreenPart, next_request
+from inboxapp.state.acting import ConversationActions
+from inboxapp.state.base import next_request
 
 UNDO_S = 8.0
 """How long the Undo offer stays."""
 
 if TYPE_CHECKING:
-    from inboxapp.state.conversation import ActionCall
+    from inboxapp.state.acting import ActionCall
 
 
 def _undo_call(kind: str, value: str) -> ActionCall | None:
@@ -40,26 +41,13 @@ def _undo_call(kind: str, value: str) -> ActionCall | None:
     return None
 
 
-class UndoState(ScreenPart, rx.State, mixin=True):
+class UndoState(ConversationActions, rx.State, mixin=True):
     undo_label: str = ""
     """What the last quick action did ("Draft rejected"); empty: no Undo on offer."""
     _undo_kind: str = ""
     _undo_value: str = ""
     _undo_lead: str = ""
     _undo_token: int = 0
-
-    if TYPE_CHECKING:  # provided by ConversationState (part of the same InboxState)
-        selected_id: str
-        action_error: str
-
-        async def _act(
-            self,
-            name: str,
-            call: ActionCall,
-            *,
-            clears_reply: bool = False,
-            shown: dict[str, str] | None = None,
-        ) -> list[Any]: ...
 
     def _offer_undo(self, kind: str, label: str, value: str) -> Any:
         """Offer Undo for the action that just succeeded; returns the event that withdraws it."""

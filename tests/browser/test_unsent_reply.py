@@ -51,6 +51,7 @@ def test_an_unsent_reply_survives_switch_reload_and_reassignment(page: Page) -> 
     page.reload()
     expect(page.get_by_test_id("conversation-error")).to_be_visible()
     expect(page.get_by_test_id("orphan-reply")).to_have_value(text)
+    expect(page.get_by_test_id("orphan-assignee")).to_contain_text("Reassigned to Other Setter")
     assert saved(setter.id) == text
 
 

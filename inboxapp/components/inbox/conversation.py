@@ -604,7 +604,8 @@ def conversation_error() -> rx.Component:
 def orphan_reply() -> rx.Component:
     """The conversation can no longer be opened (reassigned): the unsent text, to copy."""
     return rx.vstack(
-        muted_text("It may have been reassigned. Your unsent reply is kept here to copy:"),
+        rx.text(InboxState.orphan_note, weight="medium", custom_attrs=testid("orphan-assignee")),
+        muted_text("Your unsent reply is kept here to copy:"),
         rx.text_area(
             value=InboxState.orphan_reply,
             read_only=True,
