@@ -41,6 +41,7 @@ def jobs_header() -> rx.Component:
                 rx.hstack(rx.icon("arrow_left", size=14), rx.text("Inbox"), align="center"),
                 href=f"/?clientId={WorkspaceState.active_id}",
                 size="2",
+                class_name="nav-link",
                 custom_attrs=testid("jobs-back"),
             ),
             align="center",

@@ -22,7 +22,9 @@ def copy_blocks(
 
     ``commit_each`` commits after every COPY statement: parallel loaders then hold the row
     locks taken by statement triggers (e.g. the per-workspace counts "dirty" upsert) only
-    for an instant instead of blocking each other until the very end.
+    for an instant instead of blocking each other until the very end. Two loaders' triggers can
+    still lock the same "dirty" rows in opposite orders; the server then aborts one COPY as a
+    deadlock, and (being its own transaction) it is simply run again.
     """
     lead_sql = copy_sql("Lead", LEAD_COLUMNS)
     message_sql = copy_sql("Message", MESSAGE_COLUMNS)
@@ -31,10 +33,29 @@ def copy_blocks(
         for leads, messages, drafts in blocks:
             for sql, data in ((lead_sql, leads), (message_sql, messages), (draft_sql, drafts)):
                 if data:
-                    with cur.copy(sql) as copy:
-                        copy.write(data.encode())
-                    if commit_each:
-                        conn.commit()
+                    _copy(conn, cur, sql, data, retry=DEADLOCK_RETRIES if commit_each else 0)
+
+
+DEADLOCK_RETRIES = 5
+
+
+def _copy(
+    conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], sql: str, data: str, *, retry: int
+) -> None:
+    """One COPY; with ``retry`` (each COPY its own transaction) committed, and run again when
+    the server aborted it as a deadlock."""
+    for attempt in range(retry + 1):
+        try:
+            with cur.copy(sql) as copy:
+                copy.write(data.encode())
+        except psycopg.errors.DeadlockDetected:
+            conn.rollback()
+            if attempt == retry:
+                raise
+            continue
+        if retry:
+            conn.commit()
+        return
 
 
 def copy_in_background(

@@ -30,6 +30,25 @@ def fits(page: Page) -> None:
     assert width <= PHONE["width"], f"the page is {width} px wide"
 
 
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+  'button, a[href], input:not([type=hidden]), select, [role=tab], [role=combobox],'
+  + ' [role=checkbox], [role=switch], [role=menuitem]')]
+  .filter(e => e.checkVisibility() && !e.closest('.skip-link'))
+  .filter(e => e.getBoundingClientRect().width > 1)  // visually hidden (a select's native twin)
+  .map(e => e.matches('[role=checkbox], [role=switch]') && e.closest('label') || e)
+  .map(e => [e, e.getBoundingClientRect()])
+  .filter(([e, r]) => r.height < 43.5 || (e.matches('button, [role=tab]') && r.width < 43.5))
+  .map(([e, r]) => `${e.tagName} ${e.getAttribute('data-testid') || e.textContent.trim()
+                    .slice(0, 24)} ${Math.round(r.width)}x${Math.round(r.height)}`)"""
+"""Visible controls under 44 px high, buttons and tabs under 44 px wide (a checkbox: its
+label)."""
+
+
+def touch_targets(page: Page) -> None:
+    small = page.evaluate(SMALL_TARGETS)
+    assert small == [], f"touch targets under 44 px: {small}"
+
+
 def on_screen(page: Page, test_id: str) -> None:
     box = page.get_by_test_id(test_id).bounding_box()
     assert box is not None and box["y"] < PHONE["height"] and box["x"] >= 0
@@ -43,6 +62,7 @@ def test_the_inbox_on_a_phone(phone: Page) -> None:
     sign_in(phone, owner.email)
     _settled(phone)
     fits(phone)
+    touch_targets(phone)
     expect(phone.get_by_test_id("conversation-pane")).to_be_hidden()
     phone.screenshot(path=SCREENSHOTS / "inbox-phone.png")
 
@@ -52,6 +72,7 @@ def test_the_inbox_on_a_phone(phone: Page) -> None:
     on_screen(phone, "lead-name")
     on_screen(phone, "reply-input")
     fits(phone)
+    touch_targets(phone)
     phone.screenshot(path=SCREENSHOTS / "inbox-phone-conversation.png")
     phone.get_by_test_id("conversation-close").click()
     expect(phone.get_by_test_id("conversation-list")).to_be_visible()
@@ -61,8 +82,10 @@ def test_the_inbox_on_a_phone(phone: Page) -> None:
     expect(phone).to_have_url(re.compile(r"/analytics\?"))
     expect(phone.get_by_test_id("analytics-page")).to_be_visible()
     fits(phone)
+    touch_targets(phone)
     phone.get_by_test_id("nav-menu").click()
     expect(phone.get_by_test_id("menu-jobs")).to_be_visible()
     phone.get_by_test_id("menu-jobs").click()
     expect(phone.get_by_test_id("jobs-page")).to_be_visible()
     fits(phone)
+    touch_targets(phone)
