@@ -42,15 +42,6 @@ class ConversationActions(ScreenPart, rx.State, mixin=True):
         action_error: str
         role: str
 
-        async def _act(
-            self,
-            name: str,
-            call: ActionCall,
-            *,
-            clears_reply: bool = False,
-            shown: dict[str, str] | None = None,
-        ) -> list[Any]: ...
+        async def _act(self, *args: Any, **kw: Any) -> list[Any]: ...
 
-        async def _undoable(
-            self, name: str, call: ActionCall, undo: tuple[str, str, str], **kw: Any
-        ) -> list[Any]: ...
+        async def _undoable(self, *args: Any, **kw: Any) -> list[Any]: ...
