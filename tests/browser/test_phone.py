@@ -33,9 +33,10 @@ def fits(page: Page) -> None:
 SMALL_TARGETS = """() => [...document.querySelectorAll(
   'button, a[href], input:not([type=hidden]), select, [role=tab], [role=combobox],'
   + ' [role=checkbox], [role=switch], [role=menuitem]')]
-  .filter(e => e.checkVisibility() && !e.closest('.skip-link'))
+  .filter(e => e.checkVisibility() && !e.closest('.skip-link, [aria-hidden=true]'))
   .filter(e => e.getBoundingClientRect().width > 1)  // visually hidden (a select's native twin)
-  .map(e => e.matches('[role=checkbox], [role=switch]') && e.closest('label') || e)
+  // a Radix checkbox's native twin is aria-hidden above; a native checkbox's target is its label
+  .map(e => e.matches('[role=checkbox], [role=switch], input[type=checkbox]') && e.closest('label') || e)
   .map(e => [e, e.getBoundingClientRect()])
   .filter(([e, r]) => r.height < 43.5 || (e.matches('button, [role=tab]') && r.width < 43.5))
   .map(([e, r]) => `${e.tagName} ${e.getAttribute('data-testid') || e.textContent.trim()
