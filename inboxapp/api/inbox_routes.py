@@ -18,6 +18,7 @@ from inboxapp.api.params import (
     InboxAssignee,
     InboxLimit,
     LeadId,
+    ListOrder,
     Score,
     Search,
     Sentiments,
@@ -106,8 +107,9 @@ def inbox_conversations(
     score: Score = None,
     assignee: InboxAssignee = None,
     snoozed: Snoozed = False,
+    order: ListOrder = "newest",
 ) -> dict[str, Any]:
-    """One keyset page of the list, newest activity first."""
+    """One keyset page of the list, newest activity first (``order=oldest``: oldest first)."""
     require_flag(INBOX_READ_API, response)
     cid = parse_uuid(client_id, "clientId")
     params = parse_list_params(
@@ -121,6 +123,7 @@ def inbox_conversations(
         score=score,
         assignee=assignee,
         snoozed=snoozed,
+        order=order,
     )
     return served(response, read.conversations(uuid.UUID(user.user_id), cid, params))
 

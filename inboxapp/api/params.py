@@ -68,6 +68,10 @@ InboxAssignee = Annotated[
 Snoozed = Annotated[
     bool, Query(description="The Snoozed view: only leads snoozed right now (else hidden)")
 ]
+ListOrder = Annotated[
+    Annotated[str, OneOf(inbox.ORDERS)],
+    Query(description="`newest` activity first (default) or `oldest` first (waiting longest)"),
+]
 Cursor = Annotated[
     str | None,
     Query(description="`nextCursor` of the previous page", pattern=inbox.CURSOR_PATTERN),

@@ -20,6 +20,8 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MIN_QUERY_CHARS, MAX_QUERY_CHARS = 3, 200
 SCORES = ("4", "3+", "2+", "1+", "unscored", "disqualified")
+ORDERS = ("newest", "oldest")
+"""List orders: newest activity first (the default), or oldest first (who has waited longest)."""
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _UUID_RE = re.compile(UUID_PATTERN)
 
@@ -97,6 +99,8 @@ class ListParams:
     """``me``, ``none`` (unassigned) or a user id: whose leads (managers' assignee views)."""
     snoozed: bool = False
     """The Snoozed view: only leads snoozed right now (every other view hides them)."""
+    order: str = "newest"
+    """One of :data:`ORDERS`: ``updatedAt, id`` descending (newest) or ascending (oldest)."""
 
     def cache_fields(self) -> dict[str, object]:
         """Normalized filters (without the cursor) for cache keys."""
@@ -110,6 +114,7 @@ class ListParams:
             "score": self.score,
             "assignee": self.assignee,
             "snoozed": self.snoozed,
+            "order": self.order,
         }
 
 
@@ -158,10 +163,12 @@ def parse_list_params(
     score: str | None = None,
     assignee: str | None = None,
     snoozed: str | bool | None = None,
+    order: str | None = None,
 ) -> ListParams:
     """Validate raw (string) parameters; raise :class:`BadRequest` with a clear code."""
     raw_values = {"filter": filter, "cursor": cursor, "q": q, "channel": channel, "score": score}
     raw_values["assignee"] = assignee
+    raw_values["order"] = order
     raw_values["campaignId"] = campaign_id
     raw_values["sentiment"] = sentiment if isinstance(sentiment, str) else None
     for name, value in raw_values.items():
@@ -188,6 +195,9 @@ def parse_list_params(
         who = str(parse_uuid(who, "assignee"))
     if snoozed not in (None, "", True, False, "true", "false", "1", "0"):
         raise BadRequest("INVALID_SNOOZED", "snoozed must be true or false")
+    chosen = order or ORDERS[0]
+    if chosen not in ORDERS:
+        raise BadRequest("INVALID_ORDER", f"order must be one of: {', '.join(ORDERS)}")
     return ListParams(
         assignee=who,
         snoozed=snoozed in (True, "true", "1"),
@@ -199,6 +209,7 @@ def parse_list_params(
         sentiments=tags,
         campaign_id=parse_uuid(campaign_id, "campaignId") if campaign_id else None,
         score=score or None,
+        order=chosen,
     )
 
 

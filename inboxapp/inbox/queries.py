@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -133,7 +134,8 @@ def _score_filter(score: str) -> Any:
 def list_statement(
     access: Access, params: ListParams, found: search.Candidates | None = None
 ) -> sa.Select[Any]:
-    """The keyset page query: ``ORDER BY updatedAt DESC, id DESC`` with a strict tie-breaker.
+    """The keyset page query: ``ORDER BY updatedAt DESC, id DESC`` with a strict tie-breaker
+    (both ``ASC`` for the ``oldest`` order, the same index read backwards).
 
     A search is the union of two keyset pages, leads whose name, email or phone matches and
     leads with a matching message; the first ``limit + 1`` of the union are exactly the first
@@ -145,36 +147,33 @@ def list_statement(
         cat.filter_for(params.filter, access.client_id),
         *_extra_filters(params, access.client_id, access.user_id),
     ]
+    oldest = params.order == "oldest"
     if params.cursor:
-        where.append(
-            sa.tuple_(L.c.updatedAt, L.c.id)
-            < sa.tuple_(
-                sa.literal(params.cursor.updated_at, sa.DateTime(timezone=True)),
-                sa.literal(params.cursor.lead_id, L.c.id.type),
-            )
+        position = sa.tuple_(L.c.updatedAt, L.c.id)
+        after = sa.tuple_(
+            sa.literal(params.cursor.updated_at, sa.DateTime(timezone=True)),
+            sa.literal(params.cursor.lead_id, L.c.id.type),
         )
+        where.append(position > after if oldest else position < after)
+    page = partial(_keyset_page, limit=params.limit, oldest=oldest)
     if not params.q:
-        return _keyset_page(where, params.limit)
+        return page(where)
     found = found or search.Candidates(None, None)
     parts = []
     if found.identity is None or found.identity:
-        parts.append(_keyset_page([*where, identity_match(params.q, found.identity)], params.limit))
+        parts.append(page([*where, identity_match(params.q, found.identity)]))
     text = message_query(params)
     if text is not None and found.messages is None:
         message = search.message_match(text, access.client_id)
-        parts.append(_keyset_page([*where, message], params.limit))
+        parts.append(page([*where, message]))
     elif text is not None and found.messages:
-        parts.append(_keyset_page([*where, search.among(found.messages)], params.limit))
+        parts.append(page([*where, search.among(found.messages)]))
     if not parts:
-        return _keyset_page([*where, sa.false()], params.limit)
+        return page([*where, sa.false()])
     if len(parts) == 1:
         return parts[0]
     both = sa.union(*parts).subquery("hits")
-    return (
-        sa.select(*both.c)
-        .order_by(both.c.updatedAt.desc(), both.c.id.desc())
-        .limit(params.limit + 1)
-    )
+    return sa.select(*both.c).order_by(*_order(both.c, oldest)).limit(params.limit + 1)
 
 
 def search_candidates(
@@ -188,13 +187,14 @@ def search_candidates(
     return search.find_candidates(session, access.client_id, params.q, message_query(params))
 
 
-def _keyset_page(where: list[Any], limit: int) -> sa.Select[Any]:
-    return (
-        sa.select(*LIST_COLUMNS)
-        .where(*where)
-        .order_by(L.c.updatedAt.desc(), L.c.id.desc())
-        .limit(limit + 1)
-    )
+def _order(columns: Any, oldest: bool) -> tuple[Any, Any]:
+    if oldest:
+        return columns.updatedAt.asc(), columns.id.asc()
+    return columns.updatedAt.desc(), columns.id.desc()
+
+
+def _keyset_page(where: list[Any], *, limit: int, oldest: bool) -> sa.Select[Any]:
+    return sa.select(*LIST_COLUMNS).where(*where).order_by(*_order(L.c, oldest)).limit(limit + 1)
 
 
 def _user_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:

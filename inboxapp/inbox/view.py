@@ -21,7 +21,7 @@ from inboxapp.domain.vocabulary import (
     SENTIMENT_TAGS,
     status_label,
 )
-from inboxapp.inbox.params import DEFAULT_LIMIT
+from inboxapp.inbox.params import DEFAULT_LIMIT, ORDERS
 from inboxapp.labels import (
     clock_time,
     full_time,
@@ -157,6 +157,10 @@ SNOOZE_PRESETS = {
     "clear": "Unsnooze now",
 }
 
+ORDER_LABELS = {"newest": "Newest activity", "oldest": "Oldest waiting"}
+"""The list orders (:data:`inboxapp.inbox.params.ORDERS`); the state keeps "" for the default."""
+ORDER_VALUES = ("", *ORDERS[1:])
+ORDER_OPTIONS = [{"value": s, "label": ORDER_LABELS[s]} for s in ORDERS[1:]]
 CHANNEL_OPTIONS = [{"value": c, "label": CHANNEL_LABELS[c]} for c in CHANNELS]
 SCORE_OPTIONS = [{"value": s, "label": SCORE_LABELS[s]} for s in SCORE_FILTERS]
 
@@ -346,6 +350,7 @@ def list_query(
     score: str = "",
     assignee: str = "",
     snoozed: bool = False,
+    order: str = "",
 ) -> dict[str, Any]:
     """Raw list parameters (validated later by ``parse_list_params``)."""
     return {
@@ -359,4 +364,5 @@ def list_query(
         "score": score or None,
         "assignee": assignee or None,
         "snoozed": snoozed,
+        "order": order or None,
     }

@@ -45,6 +45,7 @@ from inboxapp.inbox.view import (
     MSG_COUNTS_FAILED,
     MSG_LIST_FAILED,
     MSG_SEARCH_HINT,
+    ORDER_VALUES,
     TAB_FILTERS,
     human_error,
     list_query,
@@ -112,6 +113,8 @@ class InboxState(ConversationState, DraftReviewState, UndoState, InboxLiveState,
     assignee_filter: str = ""
     """Managers' assignee views: "", ``me``, ``none`` or a setter's id."""
     snoozed_only: bool = False
+    list_order: str = ""
+    """"" (newest activity first) or "oldest" (who has waited longest first); not a filter."""
     """The Snoozed view (snoozed leads are hidden everywhere else)."""
 
     # Counts.
@@ -163,6 +166,7 @@ class InboxState(ConversationState, DraftReviewState, UndoState, InboxLiveState,
             "score": self.score_filter,
             "assignee": self.assignee_filter,
             "snoozed": "1" if self.snoozed_only else "",
+            "order": self.list_order,
         }
 
     def _apply_view_query(self, query: Mapping[str, str]) -> bool:
@@ -194,6 +198,9 @@ class InboxState(ConversationState, DraftReviewState, UndoState, InboxLiveState,
         snoozed = query.get("snoozed", "")
         ok &= snoozed in ("", "1")
         self._put("snoozed_only", snoozed == "1")
+        order = query.get("order", "")
+        ok &= order in ORDER_VALUES
+        self._put("list_order", order if order in ORDER_VALUES else "")
         return bool(ok)
 
     def _reset_workspace(self, client_id: str, user_id: str) -> None:
@@ -371,6 +378,14 @@ class InboxState(ConversationState, DraftReviewState, UndoState, InboxLiveState,
         return self._relist()
 
     @rx.event
+    def set_list_order(self, value: str) -> Any:
+        value = value if one_of(value, ORDER_VALUES) else ""
+        if value == self.list_order:
+            return None
+        self.list_order = value
+        return self._relist()
+
+    @rx.event
     def clear_filters(self) -> list[Any]:
         events: list[Any] = [rx.set_value("inbox-search", "")]
         self._put("search_hint", "")
@@ -456,6 +471,7 @@ class InboxState(ConversationState, DraftReviewState, UndoState, InboxLiveState,
             score=self.score_filter,
             assignee=self.assignee_filter,
             snoozed=self.snoozed_only,
+            order=self.list_order,
         )
 
     def _formatted(self, items: list[dict[str, Any]]) -> list[dict[str, str]]:

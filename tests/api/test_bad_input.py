@@ -21,7 +21,7 @@ from inboxapp.analytics.queries import BOOLEANS, PARTS, SORT_KEYS
 from inboxapp.analytics.windows import WINDOW_KEYS
 from inboxapp.api.params import CONTROL_CHARS, SEARCH_PATTERN, SPACE_CHARS
 from inboxapp.domain.categories import BY_FILTER
-from inboxapp.inbox.params import CHANNELS, SCORES
+from inboxapp.inbox.params import CHANNELS, ORDERS, SCORES
 from tests import factories as f
 
 CONTROL = ["\x00", "\x01", "\t", "\n", "\x1b", "\x7f", "\x85", "\x9b"]
@@ -175,6 +175,7 @@ def test_the_document_names_every_format_and_enum_from_the_code(doc: dict[str, A
         "window": {"enum": list(WINDOW_KEYS)},
         "parts": {"enum": list(PARTS)},
         "sort": {"enum": list(SORT_KEYS)},
+        "order": {"enum": list(ORDERS)},
         "booked": {"enum": list(BOOLEANS)},
         "from": {"format": "date"},
         "to": {"format": "date"},

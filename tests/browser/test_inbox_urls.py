@@ -35,6 +35,21 @@ def test_the_view_is_the_url(page: Page, chromium: Browser, app_url: str) -> Non
     _settled(page)
 
     page.get_by_test_id("filter-tab-total").click()
+    # Oldest waiting first (nothing opened yet, so nothing's activity moves), kept in the URL.
+    rows = page.get_by_test_id("inbox-row")
+    expect(rows.first).to_have_attribute("data-lead-id", str(cal.id))
+    page.get_by_test_id("order-select").select_option("oldest")
+    expect(page).to_have_url(re.compile(r"order=oldest"))
+    expect(rows.first).to_have_attribute("data-lead-id", str(ann.id))
+    page.reload()
+    _settled(page)
+    expect(page.get_by_test_id("order-select")).to_have_value("oldest")
+    expect(rows.first).to_have_attribute("data-lead-id", str(ann.id))
+    expect(rows.last).to_have_attribute("data-lead-id", str(cal.id))
+    page.get_by_test_id("order-select").select_option("")  # newest activity again
+    expect(rows.first).to_have_attribute("data-lead-id", str(cal.id))
+    assert "order" not in query(page)
+
     page.get_by_test_id("inbox-search").fill("Benedikt")
     expect(page.get_by_test_id("inbox-row")).to_have_count(1)
     open_row(page, ben)

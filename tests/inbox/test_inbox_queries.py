@@ -71,12 +71,14 @@ def workspace():
     return client, owner, setters
 
 
-def _all_ids(user_id, client_id, name: str, limit: int) -> list[str]:
+def _all_ids(user_id, client_id, name: str, limit: int, **more: str) -> list[str]:
     ids: list[str] = []
     cursor = None
     while True:
         page = queries.list_conversations(
-            user_id, client_id, parse_list_params(filter=name, cursor=cursor, limit=limit)
+            user_id,
+            client_id,
+            parse_list_params(filter=name, cursor=cursor, limit=limit, **more),
         )
         ids += [item["id"] for item in page["items"]]
         cursor = page["nextCursor"]
@@ -103,6 +105,17 @@ def test_pages_with_identical_updated_at_return_every_lead_once() -> None:
     created = {str(f.create_lead(client, updatedAt=same).id) for _ in range(53)}
     assert set(_all_ids(owner.id, client.id, "all", limit=5)) == created
     assert len(_all_ids(owner.id, client.id, "all", limit=5)) == 53
+
+
+@pytest.mark.parametrize("list_filter", ["all", "attention", "responses"])
+def test_oldest_first_is_the_newest_order_reversed_page_by_page(workspace, list_filter) -> None:
+    """``order=oldest`` walks the same keyset backwards: every lead once, ties included (half the
+    workspace shares one ``updatedAt``), exactly the reverse of the default order."""
+    client, owner, setters = workspace
+    for user in (owner, setters[0]):
+        newest = _all_ids(user.id, client.id, list_filter, limit=6)
+        oldest = _all_ids(user.id, client.id, list_filter, limit=6, order="oldest")
+        assert oldest == newest[::-1] and len(newest) > 6
 
 
 def test_setter_sees_only_assigned_and_counts_follow(workspace) -> None:
@@ -188,6 +201,8 @@ def test_search_and_extra_filters() -> None:
         ({"channel": "fax"}, "INVALID_CHANNEL"),
         ({"sentiment": "Happy"}, "INVALID_SENTIMENT"),
         ({"score": "5"}, "INVALID_SCORE"),
+        ({"order": "newest,oldest"}, "INVALID_ORDER"),
+        ({"order": "updatedAt"}, "INVALID_ORDER"),
         ({"campaign_id": "nope"}, "INVALID_CAMPAIGNID"),
         ({"q": "00\x00"}, "INVALID_CHARACTERS"),
     ],

@@ -194,6 +194,7 @@ def analytics(world: dict[str, Any]) -> Any:
         ("select_tab", ()),
         ("set_channel_filter", ()),
         ("set_score_filter", ()),
+        ("set_list_order", ()),
         ("set_campaign_filter", ()),
         ("toggle_sentiment", (True,)),
         ("toggle_sentiment", (False,)),

@@ -14,7 +14,7 @@ from inboxapp.components.inbox.styles import small_select_style
 from inboxapp.components.shared.controls import button, small_text
 from inboxapp.components.shared.testids import testid
 from inboxapp.domain.vocabulary import SENTIMENT_TAGS
-from inboxapp.inbox.view import CHANNEL_OPTIONS, SCORE_OPTIONS
+from inboxapp.inbox.view import CHANNEL_OPTIONS, ORDER_LABELS, ORDER_OPTIONS, SCORE_OPTIONS
 from inboxapp.state.inbox import InboxState
 
 # At runtime InboxState's attributes are Vars and EventHandlers (``.length()``, ``.contains()``,
@@ -216,6 +216,14 @@ def inbox_filters() -> rx.Component:
         ),
         assignee_filter(),
         snoozed_toggle(),
+        _select(
+            InboxState.list_order,
+            InboxState.set_list_order,
+            ORDER_LABELS["newest"],
+            ORDER_OPTIONS,
+            "Order of the list",
+            "order-select",
+        ),
         rx.cond(
             InboxState.filters_active,
             button(
