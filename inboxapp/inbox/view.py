@@ -33,6 +33,7 @@ from inboxapp.labels import (
     zone,
 )
 from inboxapp.labels import text as _s
+from inboxapp.styles import APP_NAME
 
 PAGE_SIZE = DEFAULT_LIMIT
 
@@ -156,6 +157,14 @@ SNOOZE_PRESETS = {
     "next_week": "Next Monday, 9:00",
     "clear": "Unsnooze now",
 }
+
+
+def page_title(attention: int) -> str:
+    """The inbox tab's title: how many conversations require attention first (there is no
+    unread category; "requires attention" is what waits for this user's answer)."""
+    base = f"Inbox · {APP_NAME}"
+    return f"({attention:,}) {base}" if attention > 0 else base
+
 
 ORDER_LABELS = {"newest": "Newest activity", "oldest": "Oldest waiting"}
 """The list orders (:data:`inboxapp.inbox.params.ORDERS`); the state keeps "" for the default."""

@@ -77,7 +77,7 @@ NO_WORKSPACE_BODY = (
 )
 
 
-@template(route=HOME_ROUTE, title="Inbox", on_load=WorkspaceState.load, wide=True)
+@template(route=HOME_ROUTE, title=InboxState.page_title, on_load=WorkspaceState.load, wide=True)
 def home() -> rx.Component:
     """Spinner until the first load ends, then the workspace (or the empty state)."""
     return workspace_gate(workspace_view(), NO_WORKSPACE_BODY)

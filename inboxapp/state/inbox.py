@@ -49,6 +49,7 @@ from inboxapp.inbox.view import (
     TAB_FILTERS,
     human_error,
     list_query,
+    page_title,
     row_view,
 )
 from inboxapp.labels import zone
@@ -237,6 +238,11 @@ class InboxState(ConversationState, DraftReviewState, UndoState, InboxLiveState,
             or self.assignee_filter
             or self.snoozed_only
         )
+
+    @rx.var
+    def page_title(self) -> str:
+        shown = self.counts_loaded and self.inbox_client == self.active_id
+        return page_title(self.counts.get("requiresAttention", 0) if shown else 0)
 
     @rx.var
     def sentiment_summary(self) -> str:

@@ -34,6 +34,7 @@ def test_the_view_is_the_url(page: Page, chromium: Browser, app_url: str) -> Non
     sign_in(page, owner.email)
     _settled(page)
 
+    expect(page).to_have_title("(3) Inbox · Inbox")  # the Requires attention count
     page.get_by_test_id("filter-tab-total").click()
     # Oldest waiting first (nothing opened yet, so nothing's activity moves), kept in the URL.
     rows = page.get_by_test_id("inbox-row")

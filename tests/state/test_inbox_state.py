@@ -43,6 +43,8 @@ def test_list_query_is_accepted_by_the_domain_parser() -> None:
     assert params.q == "maya" and params.channel == "sms" and params.score == "3+"
     empty = parse_list_params(**ui.list_query("total"))
     assert empty.filter == "all" and empty.q is None and empty.sentiments == ()
+    assert empty.order == "newest"
+    assert parse_list_params(**ui.list_query("total", order="oldest")).order == "oldest"
 
 
 @pytest.mark.parametrize(
@@ -145,3 +147,9 @@ def test_human_error_and_helpers() -> None:
     assert ui.zone("Not/AZone") is UTC
     script = browser.lead_url_script("c1", "l1")
     assert "'leadId'" in script and '"c1"' in script and "replaceState" in script
+
+
+def test_the_page_title_leads_with_the_attention_count() -> None:
+    assert ui.page_title(0) == "Inbox · Inbox"
+    assert ui.page_title(-1) == "Inbox · Inbox"
+    assert ui.page_title(1234) == "(1,234) Inbox · Inbox"

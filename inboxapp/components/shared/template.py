@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
+from reflex.vars import Var
 
 from inboxapp import styles
 from inboxapp.components.shared.navbar import navbar
@@ -81,13 +82,15 @@ def auth_shell(content: rx.Component) -> rx.Component:
 
 def template(
     route: str,
-    title: str,
+    title: str | Var[str],
     on_load: Any = None,
     *,
     shell: bool = True,
     wide: bool = False,
 ) -> Callable[[PageFn], PageFn]:
-    """Register ``route`` with ``title`` and ``on_load``, rendered inside the layout."""
+    """Register ``route`` with ``title`` and ``on_load``, rendered inside the layout (a Var
+    ``title`` is the whole title, kept up to date in the browser tab)."""
+    full = title if isinstance(title, Var) else f"{title} · {styles.APP_NAME}"
 
     def decorator(page_content: PageFn) -> PageFn:
         def page() -> rx.Component:
@@ -97,7 +100,7 @@ def template(
 
         page.__name__ = page_content.__name__
         page.__doc__ = page_content.__doc__
-        rx.page(route=route, title=f"{title} · {styles.APP_NAME}", meta=META, on_load=on_load)(page)
+        rx.page(route=route, title=full, meta=META, on_load=on_load)(page)
         return page
 
     return decorator
