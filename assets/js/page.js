@@ -1,4 +1,5 @@
-/* inboxapp page helpers: window.inboxapp.{replaceState, timeZone, scrollToEnd}.
+/* inboxapp page helpers: window.inboxapp.{replaceState, pushLead, timeZone, scrollToEnd, ...}
+ * and the infinite scroll of buttons marked data-autoload.
  * Loaded once in the page head (/js/page.js, see inboxapp/state/browser.py); the states call
  * them by name through rx.call_script.
  */
@@ -60,6 +61,53 @@
         .observe(document.body, { childList: true, subtree: true });
     };
     if (document.body) { watch(); } else { root.addEventListener("DOMContentLoaded", watch); }
+  }
+
+  // Infinite scroll: a button marked data-autoload ("Load more") clicks itself while it is on
+  // screen and enabled, so scrolling to the end of a list loads the next page (and a short page
+  // fills the pane); the button stays for the keyboard and for assistive technology.
+  var onScreen = new root.Set();
+  // Measured now (an observer's last word can be a layout late): inside the window and every
+  // scrolling ancestor.
+  var visible = function (el) {
+    var r = el.getBoundingClientRect();
+    if (r.bottom <= 0 || r.top >= root.innerHeight || r.height === 0) return false;
+    for (var p = el.parentElement; p; p = p.parentElement) {
+      if (/(auto|scroll|hidden)/.test(root.getComputedStyle(p).overflowY)) {
+        var b = p.getBoundingClientRect();
+        if (r.bottom <= b.top || r.top >= b.bottom) return false;
+      }
+    }
+    return true;
+  };
+  var autoload = function () {
+    onScreen.forEach(function (el) {
+      if (!el.isConnected) { onScreen.delete(el); return; }
+      if (!el.disabled && el.getAttribute("aria-busy") !== "true" && visible(el)) { el.click(); }
+    });
+  };
+  var seen = root.IntersectionObserver && new root.IntersectionObserver(function (entries) {
+    entries.forEach(function (e) {
+      if (e.isIntersecting) { onScreen.add(e.target); } else { onScreen.delete(e.target); }
+    });
+    autoload();
+  });
+  app.watchAutoload = function () {
+    if (!seen) return;
+    document.querySelectorAll("[data-autoload]:not([data-autoload-watched])").forEach(function (el) {
+      el.setAttribute("data-autoload-watched", "");
+      seen.observe(el);
+    });
+    autoload();
+  };
+  if (root.MutationObserver && root.document) {
+    var follow = function () {
+      app.watchAutoload();
+      new root.MutationObserver(app.watchAutoload)
+        .observe(document.body, { childList: true, subtree: true, attributes: true,
+                                  attributeFilter: ["disabled"] });
+    };
+    if (document.body) { follow(); } else { root.addEventListener("DOMContentLoaded", follow); }
   }
 
   // The browser's IANA time zone ("UTC" when it cannot tell).

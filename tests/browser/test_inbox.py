@@ -148,8 +148,8 @@ def test_load_more_collects_every_lead_once_with_equal_updated_at(page: Page) ->
     _open_tab(page, "allResponses")
     rows = page.get_by_test_id("inbox-row")
     expect(rows).to_have_count(50)
-    for expected in (100, 120):
-        page.get_by_test_id("load-more").click()
+    for expected in (100, 120):  # infinite scroll: reaching "Load more" loads the next page
+        page.get_by_test_id("load-more").evaluate("e => e.scrollIntoView()")
         expect(rows).to_have_count(expected)
         _settled(page)
     expect(page.get_by_test_id("load-more")).to_have_count(0)

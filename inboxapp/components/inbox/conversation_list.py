@@ -240,6 +240,7 @@ def list_footer() -> rx.Component:
                 size="2",
                 width="100%",
                 test_id="load-more",
+                custom_attrs={"data-autoload": "true"},
             ),
         ),
         rx.hstack(

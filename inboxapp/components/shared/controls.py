@@ -14,7 +14,7 @@ from inboxapp.components.shared.testids import testid
 
 def _with_testid(props: dict[str, Any], test_id: str) -> dict[str, Any]:
     if test_id:
-        props["custom_attrs"] = testid(test_id)
+        props["custom_attrs"] = {**props.get("custom_attrs", {}), **testid(test_id)}
     return props
 
 
