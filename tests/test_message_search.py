@@ -123,16 +123,24 @@ def test_the_index_helpers_apply_the_scope_themselves(world) -> None:
     assert ids(world["setter"], world["ws"], ident) == set()
 
 
-def test_walking_the_list_finds_what_the_candidates_find(
+# (probe leads, identity cap, message cap): the probe's walk of a small workspace; the index
+# lookups; names walking beside message candidates; messages walking beside name candidates;
+# both past their caps (one walk for both).
+EVERY_WAY = ((400, 2000, 1000), (0, 2000, 1000), (0, 0, 1000), (0, 2000, 0), (0, 0, 0))
+
+
+def test_every_way_to_build_a_search_page_gives_the_same_pages(
     world, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Past ``MAX_CANDIDATES`` the list walks its order and checks every lead; both ways
-    give the same pages (with a one-row page size, following cursors)."""
+    """Walking the list (the probe found the word common enough, or a cap was passed) and the
+    index candidates give the same pages, following cursors with a one-row page size."""
     w = word()
     leads = [f.create_lead(world["ws"], firstName=f"Walk{i}") for i in range(4)]
     for lead in leads[:3]:
         f.create_message(lead, body=f"{w} number")
     f.create_message(leads[3], body="nothing here")
+    other = f.create_lead(world["ws"], firstName="Other")
+    f.create_message(other, body=f"{w} walk")
 
     def pages(q: str) -> list[str]:
         out: list[str] = []
@@ -145,14 +153,22 @@ def test_walking_the_list_finds_what_the_candidates_find(
                 if not (cursor := data["nextCursor"]):
                     return out
 
-    assert pages(f"{w} walk") == []  # no message holds both words
-    with_candidates = pages(w)
-    assert sorted(with_candidates) == sorted(str(lead.id) for lead in leads[:3])
-    names = pages("walk")
-    assert sorted(names) == sorted(str(lead.id) for lead in leads)
-    monkeypatch.setattr(search, "MAX_CANDIDATES", 0)
-    assert pages(w) == with_candidates
-    assert pages("walk") == names
+    def every_way(q: str) -> list[str]:
+        seen = []
+        for probe, names, texts in EVERY_WAY:
+            monkeypatch.setattr(queries, "PROBE_LEADS", probe)
+            monkeypatch.setattr(search, "MAX_CANDIDATES", names)
+            monkeypatch.setattr(search, "MAX_MESSAGE_CANDIDATES", texts)
+            seen.append(pages(q))
+        assert all(found == seen[0] for found in seen), seen
+        return seen[0]
+
+    ids = [str(lead.id) for lead in leads]
+    assert every_way(f"{w} number walk") == []  # no lead has all three words in one place
+    assert sorted(every_way(f"{w} number")) == sorted(ids[:3])
+    assert every_way(f"{w} walk") == [str(other.id)]
+    assert sorted(every_way(w)) == sorted([*ids[:3], str(other.id)])
+    assert sorted(every_way("walk")) == sorted([*ids, str(other.id)])  # names or a message
 
 
 @pytest.mark.parametrize(

@@ -89,7 +89,12 @@ def identity_match(q: str, candidates: frozenset[uuid.UUID] | None) -> ColumnEle
         L.c.email.ilike(pattern, escape="\\"),
         L.c.phone.ilike(pattern, escape="\\"),
     )
-    return contains if candidates is None else sa.and_(search.among(candidates), contains)
+    if candidates is None:
+        # Too many to collect: the list walks its order and checks each lead. COALESCE hides
+        # the ILIKEs from the planner's row estimate (a handful, it guesses), which otherwise
+        # picks a sequential scan and a sort of every match over the walk.
+        return sa.func.coalesce(contains, sa.false())
+    return sa.and_(search.among(candidates), contains)
 
 
 def message_query(params: ListParams) -> str | None:
@@ -140,29 +145,25 @@ def list_statement(
     A search is the union of two keyset pages, leads whose name, email or phone matches and
     leads with a matching message; the first ``limit + 1`` of the union are exactly the first
     of all matching leads. ``found`` (:func:`search_candidates`) narrows each part to the leads
-    its index found; without it (or past ``MAX_CANDIDATES``) the part walks the list order.
+    its index found; a part without candidates (common, or past its cap) walks the list order,
+    and when both walk, one walk checks either.
     """
-    where = [
-        *_scope_filter(access, snoozed=params.snoozed),
-        cat.filter_for(params.filter, access.client_id),
-        *_extra_filters(params, access.client_id, access.user_id),
-    ]
+    where = _page_where(access, params)
     oldest = params.order == "oldest"
-    if params.cursor:
-        position = sa.tuple_(L.c.updatedAt, L.c.id)
-        after = sa.tuple_(
-            sa.literal(params.cursor.updated_at, sa.DateTime(timezone=True)),
-            sa.literal(params.cursor.lead_id, L.c.id.type),
-        )
-        where.append(position > after if oldest else position < after)
     page = partial(_keyset_page, limit=params.limit, oldest=oldest)
     if not params.q:
         return page(where)
     found = found or search.Candidates(None, None)
+    text = message_query(params)
+    if text is not None and found.identity is None and found.messages is None:
+        # Both parts walk: one walk checks the name, then (only if that fails) the messages.
+        either = sa.or_(
+            identity_match(params.q, None), search.message_match(text, access.client_id)
+        )
+        return page([*where, either])
     parts = []
     if found.identity is None or found.identity:
         parts.append(page([*where, identity_match(params.q, found.identity)]))
-    text = message_query(params)
     if text is not None and found.messages is None:
         message = search.message_match(text, access.client_id)
         parts.append(page([*where, message]))
@@ -176,15 +177,71 @@ def list_statement(
     return sa.select(*both.c).order_by(*_order(both.c, oldest)).limit(params.limit + 1)
 
 
+def _page_where(access: Access, params: ListParams) -> list[Any]:
+    """Scope, category, filters and the cursor's position: which leads the page walks."""
+    where = [
+        *_scope_filter(access, snoozed=params.snoozed),
+        cat.filter_for(params.filter, access.client_id),
+        *_extra_filters(params, access.client_id, access.user_id),
+    ]
+    if params.cursor:
+        position = sa.tuple_(L.c.updatedAt, L.c.id)
+        after = sa.tuple_(
+            sa.literal(params.cursor.updated_at, sa.DateTime(timezone=True)),
+            sa.literal(params.cursor.lead_id, L.c.id.type),
+        )
+        where.append(position > after if params.order == "oldest" else position < after)
+    return where
+
+
+PROBE_LEADS = 400
+"""How many leads, in list order, a search checks before it asks the indexes."""
+WALK_BUDGET = {"name": 50_000, "text": 5_000}
+"""How many leads a part may expect to walk (extrapolated from the probe) rather than ask its
+index: a name check is a few string compares, a message check reads the lead's messages."""
+
+
+def _walks(part: str, hits: int, limit: int) -> bool:
+    """Walk ``part`` when the probe's ``hits`` say a page is found within its budget."""
+    return hits > 0 and (limit + 1) * PROBE_LEADS / hits <= WALK_BUDGET[part]
+
+
 def search_candidates(
     session: Session, access: Access, params: ListParams
 ) -> search.Candidates | None:
-    """The index lookups of a search (None without ``q``)."""
+    """The index lookups of a search (None without ``q``), each only where it pays: the first
+    :data:`PROBE_LEADS` leads of the walk are checked first; a part (names or messages) whose
+    matches there promise a page within its :data:`WALK_BUDGET`, or a walk that ends there,
+    walks instead (a common word is found at once in list order; collecting every lead that
+    wrote it is the slow way)."""
     if not params.q:
         return None
     if is_full_email(params.q):
         return search.Candidates(None, None)
-    return search.find_candidates(session, access.client_id, params.q, message_query(params))
+    text = message_query(params)
+    first = sa.select(
+        identity_match(params.q, None).label("name"),
+        (search.message_match(text, access.client_id) if text else sa.false()).label("text"),
+    )
+    first = first.where(*_page_where(access, params)).order_by(
+        *_order(L.c, params.order == "oldest")
+    )
+    probe = first.limit(PROBE_LEADS).subquery("first")
+    leads, names, texts = session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count().filter(probe.c.name),
+            sa.func.count().filter(probe.c.text),
+        )
+    ).one()
+    short = leads < PROBE_LEADS
+    return search.find_candidates(
+        session,
+        access.client_id,
+        params.q,
+        None if short or _walks("text", texts, params.limit) else text,
+        names=not (short or _walks("name", names, params.limit)),
+    )
 
 
 def _order(columns: Any, oldest: bool) -> tuple[Any, Any]:

@@ -27,8 +27,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from inboxapp.db import search as doc
 from inboxapp.domain.categories import L, M
 
-MAX_CANDIDATES = 20_000
-"""Most candidate ids one index lookup returns; a search matching more walks the list instead."""
+MAX_CANDIDATES = 2_000
+"""Most candidate ids the identity lookup returns; a search matching more walks the list."""
+MAX_MESSAGE_CANDIDATES = 1_000
+"""The same for the message lookup: a word more leads wrote is found sooner by the list's walk
+(each lead's messages are checked by their index) than by collecting every lead that wrote it."""
 MAX_WORDS = 8
 MAX_WORD_CHARS = 64
 SNIPPET_CHARS = 240
@@ -75,27 +78,39 @@ class Candidates:
     """Leads with a matching message (None also when ``q`` has no words to match)."""
 
 
-def find_candidates(session: Session, client_id: uuid.UUID, q: str, text: str | None) -> Candidates:
+def find_candidates(
+    session: Session, client_id: uuid.UUID, q: str, text: str | None, *, names: bool = True
+) -> Candidates:
     """Run the index lookups (SECURITY DEFINER helpers of migration 0014, scoped to the caller
-    like the policies) for a search ``q`` whose message tsquery is ``text``."""
-    identity = _ids(session, "app.identity_search_leads(:c, :v, :n)", client_id, q)
+    like the policies) for a search ``q`` whose message tsquery is ``text`` (None: no message
+    lookup); ``names=False`` skips the name, email and phone lookup. A skipped lookup is None:
+    that part walks the list."""
+    identity = None
+    if names:
+        identity = _ids(
+            session, "app.identity_search_leads(:c, :v, :n)", client_id, q, MAX_CANDIDATES
+        )
     messages = None
     if text is not None:
         messages = _ids(
-            session, "app.message_search_leads(:c, to_tsquery(:cfg, :v), :n)", client_id, text
+            session,
+            "app.message_search_leads(:c, to_tsquery(:cfg, :v), :n)",
+            client_id,
+            text,
+            MAX_MESSAGE_CANDIDATES,
         )
     return Candidates(identity, messages)
 
 
 def _ids(
-    session: Session, call: str, client_id: uuid.UUID, value: str
+    session: Session, call: str, client_id: uuid.UUID, value: str, cap: int
 ) -> frozenset[uuid.UUID] | None:
     rows = session.execute(
         sa.text(f"SELECT id FROM {call} AS id"),
-        {"c": client_id, "v": value, "n": MAX_CANDIDATES + 1, "cfg": doc.TS_CONFIG},
+        {"c": client_id, "v": value, "n": cap + 1, "cfg": doc.TS_CONFIG},
     ).scalars()
     found = list(rows)
-    return None if len(found) > MAX_CANDIDATES else frozenset(found)
+    return None if len(found) > cap else frozenset(found)
 
 
 def among(ids: frozenset[uuid.UUID]) -> ColumnElement[bool]:
