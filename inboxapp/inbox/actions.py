@@ -45,7 +45,7 @@ MAX_SNOOZE = timedelta(days=365)
 
 
 @contextmanager
-def _writing(user_id: uuid.UUID, client_id: uuid.UUID) -> Iterator[tuple[Session, Access]]:
+def writing(user_id: uuid.UUID, client_id: uuid.UUID) -> Iterator[tuple[Session, Access]]:
     """A write transaction for a caller allowed to change leads; announces the change."""
     with user_session(user_id) as s:
         access = require_access(s, user_id, client_id)
@@ -76,7 +76,8 @@ def _locked(
     return row
 
 
-def _lead(s: Session, access: Access, lead_id: uuid.UUID) -> Any:
+def locked_lead(s: Session, access: Access, lead_id: uuid.UUID) -> Any:
+    """The caller's lead, locked for the update (403 for a setter's other leads, else 404)."""
     message = "no such conversation in this workspace"
     return _locked(s, access, L, lead_id, "LEAD_NOT_FOUND", message)
 
@@ -181,7 +182,7 @@ def send_reply(
     for another lead or body is 409 ``IDEMPOTENCY_KEY_REUSED``."""
     key = outbox.check_request_key(request_key)
     replayed: Queued | None = None
-    with _writing(user_id, client_id) as (s, access):
+    with writing(user_id, client_id) as (s, access):
         if key is not None:
             outbox.lock_request(s, client_id, user_id, key)
             earlier = outbox.find_request(s, client_id, user_id, key)
@@ -195,7 +196,7 @@ def send_reply(
                     earlier.messageId, earlier.id, earlier.deliveryStatus or "sent", replayed=True
                 )
         if replayed is None:
-            lead = _lead(s, access, lead_id)
+            lead = locked_lead(s, access, lead_id)
             queued = _send(
                 s, client_id, user_id, lead, body, channel=channel, sent_by="setter",
                 request_key=key,
@@ -221,7 +222,7 @@ def reply(
 def retry_delivery(user_id: uuid.UUID, client_id: uuid.UUID, message_id: uuid.UUID) -> Queued:
     """Put a ``failed`` send back in the queue (a fresh attempt budget); 409 ``NOT_FAILED``
     for a message that is not failed."""
-    with _writing(user_id, client_id) as (s, access):
+    with writing(user_id, client_id) as (s, access):
         message = s.execute(
             sa.select(M.c.id, M.c.leadId).where(
                 M.c.id == message_id, M.c.clientId == access.client_id
@@ -229,7 +230,7 @@ def retry_delivery(user_id: uuid.UUID, client_id: uuid.UUID, message_id: uuid.UU
         ).first()
         if message is None:
             raise _not_visible(access, "MESSAGE_NOT_FOUND", "no such message in this workspace")
-        _lead(s, access, message.leadId)
+        locked_lead(s, access, message.leadId)
         row = s.execute(sa.select(OB).where(OB.c.messageId == message_id).with_for_update()).first()
         if row is None:
             raise Conflict("NOT_FAILED", "this message was not sent by the app: nothing to retry")
@@ -252,20 +253,40 @@ def retry_delivery(user_id: uuid.UUID, client_id: uuid.UUID, message_id: uuid.UU
 
 
 def mark_read(user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID) -> None:
-    with _writing(user_id, client_id) as (s, access):
-        _lead(s, access, lead_id)
-        s.execute(
-            sa.update(M)
-            .where(M.c.leadId == lead_id, M.c.direction == "inbound", M.c.isRead.is_(False))
-            .values(isRead=True)
-        )
+    with writing(user_id, client_id) as (s, access):
+        locked_lead(s, access, lead_id)
+        read_in(s, lead_id)
+
+
+def read_in(s: Session, lead_id: uuid.UUID) -> list[str]:
+    """Mark the lead's unread inbound messages read (the lead is already checked and locked);
+    returns their ids (what an undo marks unread again)."""
+    done = s.execute(
+        sa.update(M)
+        .where(M.c.leadId == lead_id, M.c.direction == "inbound", M.c.isRead.is_(False))
+        .values(isRead=True)
+        .returning(M.c.id)
+    ).scalars()
+    ids = [str(m) for m in done]
+    if ids:
         s.execute(RECOMPUTE_LEAD_ROLLUPS, {"lead_id": lead_id})
+    return ids
+
+
+def unread_in(s: Session, lead_id: uuid.UUID, message_ids: list[uuid.UUID]) -> None:
+    """Those inbound messages of the lead unread again (an undone "mark read")."""
+    s.execute(
+        sa.update(M)
+        .where(M.c.leadId == lead_id, M.c.direction == "inbound", M.c.id.in_(message_ids))
+        .values(isRead=False)
+    )
+    s.execute(RECOMPUTE_LEAD_ROLLUPS, {"lead_id": lead_id})
 
 
 def mark_unread(user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID) -> None:
     """The lead's newest message from them is unread again (``u`` in the inbox)."""
-    with _writing(user_id, client_id) as (s, access):
-        _lead(s, access, lead_id)
+    with writing(user_id, client_id) as (s, access):
+        locked_lead(s, access, lead_id)
         newest = (
             sa.select(M.c.id)
             .where(M.c.leadId == lead_id, M.c.direction == "inbound")
@@ -283,27 +304,35 @@ def snooze(
     user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID, until: datetime | None
 ) -> None:
     """Snooze until ``until`` (UTC-aware), or wake the lead with ``None``."""
-    if until is not None:
-        if until.tzinfo is None:
-            raise BadRequest("INVALID_SNOOZE", "snooze time needs a time zone")
-        now = datetime.now(UTC)
-        if until <= now or until - now > MAX_SNOOZE:
-            raise BadRequest("INVALID_SNOOZE", "snooze must end in the future, within a year")
-    with _writing(user_id, client_id) as (s, access):
-        _lead(s, access, lead_id)
-        s.execute(
-            sa.update(L)
-            .where(L.c.id == lead_id)
-            .values(snoozedUntil=until, updatedAt=sa.func.now())
-        )
+    check_snooze(until)
+    with writing(user_id, client_id) as (s, access):
+        locked_lead(s, access, lead_id)
+        snooze_in(s, lead_id, until)
+
+
+def check_snooze(until: datetime | None) -> None:
+    """A snooze ends in the future, within a year, with a time zone (None: wake up)."""
+    if until is None:
+        return
+    if until.tzinfo is None:
+        raise BadRequest("INVALID_SNOOZE", "snooze time needs a time zone")
+    now = datetime.now(UTC)
+    if until <= now or until - now > MAX_SNOOZE:
+        raise BadRequest("INVALID_SNOOZE", "snooze must end in the future, within a year")
+
+
+def snooze_in(s: Session, lead_id: uuid.UUID, until: datetime | None) -> None:
+    s.execute(
+        sa.update(L).where(L.c.id == lead_id).values(snoozedUntil=until, updatedAt=sa.func.now())
+    )
 
 
 def set_sentiment(user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID, tag: str) -> None:
     """Change the sentiment; the first positive sentiment assigns a setter round-robin (once)."""
     if tag not in SENTIMENT_TAGS:
         raise BadRequest("INVALID_SENTIMENT", f"unknown sentiment tag {tag!r}")
-    with _writing(user_id, client_id) as (s, access):
-        lead = _lead(s, access, lead_id)
+    with writing(user_id, client_id) as (s, access):
+        lead = locked_lead(s, access, lead_id)
         values: dict[str, Any] = {"sentimentTag": tag, "updatedAt": sa.func.now()}
         if tag in POSITIVE_TAGS:
             values.update(first_positive(s, access.client_id, lead))
@@ -327,44 +356,58 @@ def first_positive(s: Session, client_id: uuid.UUID, lead: Any) -> dict[str, Any
 
 
 def set_status(user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID, status: str) -> None:
+    check_status(status)
+    with writing(user_id, client_id) as (s, access):
+        locked_lead(s, access, lead_id)
+        status_in(s, lead_id, status)
+
+
+def check_status(status: str) -> None:
     if status not in LEAD_STATUSES:
         raise BadRequest("INVALID_STATUS", f"unknown status {status!r}")
-    with _writing(user_id, client_id) as (s, access):
-        _lead(s, access, lead_id)
-        s.execute(
-            sa.update(L).where(L.c.id == lead_id).values(status=status, updatedAt=sa.func.now())
-        )
+
+
+def status_in(s: Session, lead_id: uuid.UUID, status: str) -> None:
+    s.execute(sa.update(L).where(L.c.id == lead_id).values(status=status, updatedAt=sa.func.now()))
 
 
 def assign(
     user_id: uuid.UUID, client_id: uuid.UUID, lead_id: uuid.UUID, assignee: uuid.UUID | None
 ) -> None:
     """Assign to a setter of the workspace (or unassign). OWNER, ADMIN, INBOX_MANAGER only."""
-    with _writing(user_id, client_id) as (s, access):
-        if not access.can_manage:
-            raise Forbidden("NOT_ALLOWED", "only admins and inbox managers can assign leads")
-        _lead(s, access, lead_id)
-        if assignee is not None:
-            is_setter = s.execute(
-                sa.text(
-                    'SELECT 1 FROM "ClientMember" WHERE "clientId" = :c AND "userId" = :u'
-                    " AND role = 'SETTER'"
-                ),
-                {"c": client_id, "u": assignee},
-            ).first()
-            if is_setter is None:
-                raise BadRequest(
-                    "NOT_A_SETTER", "leads can only be assigned to this workspace's setters"
-                )
-        s.execute(
-            sa.update(L)
-            .where(L.c.id == lead_id)
-            .values(
-                assignedToUserId=assignee,
-                assignedAt=sa.func.now() if assignee else None,
-                updatedAt=sa.func.now(),
-            )
+    with writing(user_id, client_id) as (s, access):
+        check_can_assign(s, access, assignee)
+        locked_lead(s, access, lead_id)
+        assign_in(s, lead_id, assignee)
+
+
+def check_can_assign(s: Session, access: Access, assignee: uuid.UUID | None) -> None:
+    """The caller manages the workspace and ``assignee`` (unless None) is one of its setters."""
+    if not access.can_manage:
+        raise Forbidden("NOT_ALLOWED", "only admins and inbox managers can assign leads")
+    if assignee is None:
+        return
+    is_setter = s.execute(
+        sa.text(
+            'SELECT 1 FROM "ClientMember" WHERE "clientId" = :c AND "userId" = :u'
+            " AND role = 'SETTER'"
+        ),
+        {"c": access.client_id, "u": assignee},
+    ).first()
+    if is_setter is None:
+        raise BadRequest("NOT_A_SETTER", "leads can only be assigned to this workspace's setters")
+
+
+def assign_in(s: Session, lead_id: uuid.UUID, assignee: uuid.UUID | None) -> None:
+    s.execute(
+        sa.update(L)
+        .where(L.c.id == lead_id)
+        .values(
+            assignedToUserId=assignee,
+            assignedAt=sa.func.now() if assignee else None,
+            updatedAt=sa.func.now(),
         )
+    )
 
 
 def _pending_draft(s: Session, access: Access, draft_id: uuid.UUID) -> Any:
@@ -393,10 +436,10 @@ def send_draft(
     user_id: uuid.UUID, client_id: uuid.UUID, draft_id: uuid.UUID, body: str | None = None
 ) -> Queued:
     """:func:`approve_draft`, answering the queued message and its delivery status."""
-    with _writing(user_id, client_id) as (s, access):
+    with writing(user_id, client_id) as (s, access):
         draft = _pending_draft(s, access, draft_id)
         text = body if body is not None else draft.body
-        lead = _lead(s, access, draft.leadId)
+        lead = locked_lead(s, access, draft.leadId)
         queued = _send(
             s, client_id, user_id, lead, text, channel=draft.channel, sent_by="ai",
             draft_id=draft.id,
@@ -407,7 +450,7 @@ def send_draft(
 
 
 def edit_draft(user_id: uuid.UUID, client_id: uuid.UUID, draft_id: uuid.UUID, body: str) -> None:
-    with _writing(user_id, client_id) as (s, access):
+    with writing(user_id, client_id) as (s, access):
         _pending_draft(s, access, draft_id)
         s.execute(
             sa.update(D)
@@ -418,7 +461,7 @@ def edit_draft(user_id: uuid.UUID, client_id: uuid.UUID, draft_id: uuid.UUID, bo
 
 def cancel_auto_send(user_id: uuid.UUID, client_id: uuid.UUID, draft_id: uuid.UUID) -> None:
     """Stop a draft's scheduled auto-send: it waits for review like any other draft."""
-    with _writing(user_id, client_id) as (s, access):
+    with writing(user_id, client_id) as (s, access):
         draft = _pending_draft(s, access, draft_id)
         if draft.autoSendAction not in AUTO_SEND_ACTIONS:
             raise Conflict("NOT_AUTO_SEND", "this draft is not scheduled to send itself")
@@ -435,14 +478,14 @@ UNDO_WINDOW = timedelta(minutes=15)
 
 def restore_draft(user_id: uuid.UUID, client_id: uuid.UUID, draft_id: uuid.UUID) -> None:
     """Undo a rejection: the caller's own, recent one, while no newer draft replaced it."""
-    with _writing(user_id, client_id) as (s, access):
+    with writing(user_id, client_id) as (s, access):
         draft = s.execute(
             sa.select(D).where(D.c.id == draft_id, D.c.clientId == access.client_id)
             .with_for_update()
         ).first()  # fmt: skip
         if draft is None:
             raise _not_visible(access, "DRAFT_NOT_FOUND", "no such draft in this workspace")
-        _lead(s, access, draft.leadId)
+        locked_lead(s, access, draft.leadId)
         newer = s.execute(
             sa.select(D.c.id).where(D.c.leadId == draft.leadId, D.c.status == "pending")
         ).first()
@@ -459,7 +502,7 @@ def restore_draft(user_id: uuid.UUID, client_id: uuid.UUID, draft_id: uuid.UUID)
 
 
 def reject_draft(user_id: uuid.UUID, client_id: uuid.UUID, draft_id: uuid.UUID) -> None:
-    with _writing(user_id, client_id) as (s, access):
+    with writing(user_id, client_id) as (s, access):
         draft = _pending_draft(s, access, draft_id)
         _finish_draft(s, access, draft_id, status="rejected")
         s.execute(sa.update(L).where(L.c.id == draft.leadId).values(updatedAt=sa.func.now()))
