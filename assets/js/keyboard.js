@@ -7,7 +7,7 @@
  *   Enter / Space on a row: open it               /: focus the search box
  *   r: focus the reply box                        Escape: close the conversation (or leave a
  *   u: mark the open conversation unread             text field)
- *   ?: the shortcut sheet
+ *   x: check the row (bulk actions)                ?: the shortcut sheet
  * Keys with Alt, Ctrl or Meta, and keys typed into form fields, are left alone.
  */
 (function (root) {
@@ -51,6 +51,10 @@
       } else if (e.key === "?") {
         var sheet = document.querySelector('[data-testid="shortcuts-open"]');
         if (sheet) { e.preventDefault(); sheet.click(); }
+      } else if (e.key === "x") {
+        var row = onRow ? t : rows[cur];
+        var check = row && row.querySelector('[data-testid="row-check"]');
+        if (check) { e.preventDefault(); check.click(); }
       } else if (e.key === "u") {
         var unread = document.querySelector('[data-testid="mark-unread"]');
         if (unread && !unread.disabled) { e.preventDefault(); unread.click(); }

@@ -57,6 +57,7 @@ from inboxapp.logs import get_logger
 from inboxapp.observability.load_slots import coalesced
 from inboxapp.state.base import is_uuid, next_request, one_of, workspace_role
 from inboxapp.state.browser import KEYBOARD_SCRIPT, TIMEZONE_SCRIPT, view_url_script
+from inboxapp.state.bulk import BulkState
 from inboxapp.state.conversation import ConversationState
 from inboxapp.state.draft_review import DraftReviewState
 from inboxapp.state.inbox_live import InboxLiveState
@@ -93,7 +94,9 @@ def fetch_lookups(
     return setters, members.workspace_campaigns(uid, cid)
 
 
-class InboxState(ConversationState, DraftReviewState, UndoState, InboxLiveState, WorkspaceState):
+class InboxState(
+    ConversationState, DraftReviewState, UndoState, BulkState, InboxLiveState, WorkspaceState
+):
     """Tabs, list, conversation and actions of the active workspace's inbox."""
 
     # The workspace whose data the inbox vars hold ("" = none yet). Rows and counts are shown
@@ -145,6 +148,7 @@ class InboxState(ConversationState, DraftReviewState, UndoState, InboxLiveState,
     def _bump(self) -> None:
         """The list's inputs changed: in-flight list results become stale."""
         self._gen += 1
+        self._clear_checked()
         self._put("rows", [])
         self._put("next_cursor", "")
         self._put("list_loaded", False)

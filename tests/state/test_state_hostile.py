@@ -23,6 +23,7 @@ from inboxapp.analytics.view import cache_key
 from inboxapp.auth import service as auth_service
 from inboxapp.db.engine import owner_session
 from inboxapp.domain import roles
+from inboxapp.inbox import bulk
 from inboxapp.state.analytics import AnalyticsState
 from inboxapp.state.auth import AuthState
 from inboxapp.state.inbox import InboxState
@@ -208,6 +209,10 @@ def analytics(world: dict[str, Any]) -> Any:
         ("switch_workspace", ()),
         ("set_timezone", ()),
         ("retry_delivery", ()),
+        ("toggle_checked", ()),
+        ("toggle_checked", (True,)),
+        ("bulk_action", ()),
+        ("bulk_action", ("read",)),
     ],
 )
 def test_inbox_handlers_ignore_hostile_values(
@@ -270,6 +275,46 @@ def test_writes_to_a_foreign_lead_or_draft_write_nothing(
     run(getattr(InboxState, handler), inbox, *args)
     assert db_rows(world["lead"], world["foreign_lead"]) == rows
     assert inbox.action_error != "" and inbox.busy == ""
+
+
+def test_bulk_actions_with_hostile_values_or_foreign_rows_write_nothing(
+    inbox: Any, world: dict[str, Any]
+) -> None:
+    """Every bulk action with each hostile value, then a selection forged to hold another
+    workspace's lead, then a forged Undo of it: nothing is written, the tab says why."""
+    inbox.rows = [{"id": str(world["lead"].id)}]
+    inbox.checked_ids = [str(world["lead"].id)]
+    clean(inbox)
+    rows = db_rows(world["lead"], world["foreign_lead"])
+    for action in ("snooze", "status", "assign"):
+        for value in HOSTILE:
+            run(InboxState.bulk_action, inbox, action, value)
+            assert inbox.bulk_busy is False
+    assert db_rows(world["lead"], world["foreign_lead"]) == rows
+    inbox.checked_ids = [str(world["lead"].id), str(world["foreign_lead"].id)]
+    for action, value in (("read", ""), ("status", "blacklisted"), ("snooze", "1h")):
+        inbox.bulk_error = ""
+        run(InboxState.bulk_action, inbox, action, value)
+        assert inbox.bulk_error != "" and inbox.bulk_busy is False and inbox.bulk_undo_label == ""
+    assert db_rows(world["lead"], world["foreign_lead"]) == rows
+    forged = bulk.BulkResult("status", {str(world["foreign_lead"].id): "blacklisted"})
+    inbox._bulk_undo, inbox._bulk_undo_client = forged.to_json(), inbox.inbox_client
+    run(InboxState.bulk_undo, inbox)
+    assert db_rows(world["lead"], world["foreign_lead"]) == rows
+    assert inbox.bulk_error != ""
+
+
+def test_checking_rows_takes_only_shown_rows_and_shift_takes_a_range(inbox: Any) -> None:
+    ids = [str(uuid.uuid4()) for _ in range(5)]
+    inbox.rows = [{"id": i} for i in ids]
+    run(InboxState.toggle_checked, inbox, ids[1])
+    run(InboxState.toggle_checked, inbox, ids[3], True)
+    assert inbox.checked_ids == ids[1:4]
+    run(InboxState.toggle_checked, inbox, str(uuid.uuid4()), True)  # not shown: nothing
+    run(InboxState.toggle_checked, inbox, ids[2], "yes")  # not a real shift: a toggle
+    assert inbox.checked_ids == [ids[1], ids[3]]
+    run(InboxState.check_none, inbox)
+    assert inbox.checked_ids == []
 
 
 def test_a_forged_undo_of_a_foreign_draft_writes_nothing(inbox: Any, world: dict[str, Any]) -> None:

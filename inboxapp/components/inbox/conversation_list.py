@@ -11,6 +11,7 @@ import reflex as rx
 from reflex.vars import ObjectVar
 
 from inboxapp import styles
+from inboxapp.components.inbox.bulk import bulk_bar, is_checked, row_check
 from inboxapp.components.inbox.controls import kbd, key_hints, sentiment_badge, status_badge
 from inboxapp.components.inbox.styles import list_pane_style, row_style
 from inboxapp.components.shared.controls import (
@@ -74,6 +75,7 @@ def inbox_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
     unread = row["unread"] != ""
     return rx.box(
         rx.hstack(
+            row_check(row),
             rx.box(
                 width="7px",
                 height="7px",
@@ -121,7 +123,7 @@ def inbox_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
             align="center",
             spacing="1",
             width="100%",
-            padding_left="15px",
+            padding_left="39px",
         ),
         rx.hstack(
             sentiment_badge(row, "row-sentiment", size="1"),
@@ -142,7 +144,7 @@ def inbox_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
             align="center",
             spacing="2",
             width="100%",
-            padding_left="15px",
+            padding_left="39px",
         ),
         on_click=S.select_lead(row["id"]),
         role="option",
@@ -156,6 +158,7 @@ def inbox_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
             "data-testid": "inbox-row",
             "data-lead-id": row["id"],
             "data-unread": rx.cond(unread, "true", "false"),
+            "aria-checked": rx.cond(is_checked(row), "true", "false"),
         },
     )
 
@@ -294,6 +297,7 @@ def _list_body() -> rx.Component:
 
 def conversation_list() -> rx.Component:
     return rx.box(
+        bulk_bar(),
         rx.box(
             _list_body(),
             id="inbox-list",

@@ -17,6 +17,7 @@ SHORTCUTS = (
     ("r", "Write a reply"),
     ("Ctrl + Enter", "Send the reply"),
     ("u", "Mark the open conversation unread"),
+    ("x", "Select the conversation (shift-click a check box: a range)"),
     ("Esc", "Close the conversation (or leave a text field)"),
     ("?", "This list"),
 )

@@ -37,6 +37,7 @@ row_style: dict[str, Any] = {
     "border_bottom": "1px solid var(--gray-4)",
     "border_left": "3px solid transparent",
     "cursor": "pointer",
+    "user_select": "none",  # a shift-click checks a range of rows, it selects no text
     "width": "100%",
     "outline": "none",
     "transition": "background-color 80ms ease-out",
