@@ -354,6 +354,7 @@ class InboxCounts(SQLModel, table=True):
     needsRepair: int = counter()
     aiSent: int = counter()
     aiReview: int = counter()
+    unread: int = counter()
     totalNonBlacklisted: int = counter()
     total: int = counter()
     computedAt: datetime | None = _ts(nullable=False, server_now=True)

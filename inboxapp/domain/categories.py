@@ -89,6 +89,10 @@ def _ai_review(client_id: Any) -> ColumnElement[bool]:
     )
 
 
+def _unread(_client_id: Any = None) -> ColumnElement[bool]:
+    return L.c.unreadCount > 0
+
+
 def _total(_client_id: Any = None) -> ColumnElement[bool]:
     return sa.true()
 
@@ -114,6 +118,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category("needsRepair", "needs_repair", "Needs repair", _needs_repair),
     Category("aiSent", "ai_sent", "AI sent", _ai_sent),
     Category("aiReview", "ai_review", "AI review", _ai_review),
+    Category("unread", "unread", "Unread", _unread),
     Category("totalNonBlacklisted", None, "Not blacklisted", _non_blacklisted),
     Category("total", "all", "All", _total),
 )
@@ -125,10 +130,11 @@ COUNT_KEYS = (
     "needsRepair",
     "aiSent",
     "aiReview",
+    "unread",
     "awaitingReply",
     "total",
 )
-"""The eight keys every counts payload carries (awaitingReply is derived)."""
+"""The nine keys every counts payload carries (awaitingReply is derived)."""
 
 
 def filter_for(list_filter: str, client_id: Any) -> ColumnElement[bool]:

@@ -34,6 +34,7 @@ class Counts(Payload):
     needsRepair: Count
     aiSent: Count
     aiReview: Count
+    unread: Count
     awaitingReply: Count
     total: Count
 

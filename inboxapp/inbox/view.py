@@ -80,10 +80,12 @@ _SHORT_LABELS = {
     "needsRepair": "Needs repair",
     "aiSent": "AI sent",
     "aiReview": "AI review",
+    "unread": "Unread",
     "total": "All",
 }
 _TAB_ORDER = (
     "requiresAttention",
+    "unread",
     "allResponses",
     "previouslyRequiredAttention",
     "aiReview",
@@ -96,7 +98,7 @@ _BY_KEY = {c.count_key: c for c in CATEGORIES}
 LIST_TABS: tuple[Tab, ...] = tuple(
     Tab(key, _SHORT_LABELS[key], _BY_KEY[key].label, _BY_KEY[key].list_filter) for key in _TAB_ORDER
 )
-"""The seven clickable tabs; each maps to its list filter through ``categories.CATEGORIES``."""
+"""The eight clickable tabs; each maps to its list filter through ``categories.CATEGORIES``."""
 
 AWAITING_TAB = Tab(
     "awaitingReply",
@@ -133,6 +135,7 @@ EMPTY_COPY: dict[str, tuple[str, str]] = {
     ),
     "aiSent": ("No AI-sent emails", "Emails the AI sent on your behalf will be listed here."),
     "needsRepair": ("Nothing needs repair", "Leads with broken data or delivery show up here."),
+    "unread": ("Nothing unread", "Every message from your leads has been read."),
     "total": ("No conversations yet", "Leads from your campaigns will appear here."),
 }
 EMPTY_FILTERED = (
@@ -159,11 +162,10 @@ SNOOZE_PRESETS = {
 }
 
 
-def page_title(attention: int) -> str:
-    """The inbox tab's title: how many conversations require attention first (there is no
-    unread category; "requires attention" is what waits for this user's answer)."""
+def page_title(unread: int) -> str:
+    """The inbox tab's title: how many conversations have an unread message, first."""
     base = f"Inbox · {APP_NAME}"
-    return f"({attention:,}) {base}" if attention > 0 else base
+    return f"({unread:,}) {base}" if unread > 0 else base
 
 
 ORDER_LABELS = {"newest": "Newest activity", "oldest": "Oldest waiting"}

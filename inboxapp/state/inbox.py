@@ -246,7 +246,7 @@ class InboxState(
     @rx.var
     def page_title(self) -> str:
         shown = self.counts_loaded and self.inbox_client == self.active_id
-        return page_title(self.counts.get("requiresAttention", 0) if shown else 0)
+        return page_title(self.counts.get("unread", 0) if shown else 0)
 
     @rx.var
     def sentiment_summary(self) -> str:

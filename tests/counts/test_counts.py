@@ -49,6 +49,11 @@ def test_triggers_mark_dirty_once_per_statement_and_only_for_relevant_columns() 
         s.execute(sa.text("UPDATE \"Lead\" SET status = 'qualified' WHERE id = :i"), {"i": lead.id})
     first = _dirty_seq(client.id)
     assert first is not None
+    recompute_workspace(client.id)
+    with owner_session() as s:  # marking read changes the unread count: marked
+        s.execute(sa.text('UPDATE "Lead" SET "unreadCount" = 2 WHERE id = :i'), {"i": lead.id})
+    first = _dirty_seq(client.id)
+    assert first is not None
     with owner_session() as s:  # a bulk insert of 500 leads marks once (one statement)
         s.execute(
             sa.text(
@@ -131,6 +136,7 @@ OPS = st.lists(
             [
                 "insert_lead",
                 "update_lead",
+                "read_lead",
                 "delete_lead",
                 "insert_message",
                 "delete_message",
@@ -192,6 +198,10 @@ def _apply(s, client, setters, op, n, tag, status) -> None:
                 ' "lastZrgOutboundAt" = :z WHERE id = :i'
             ),
             {"st": status, "tag": tag, "z": at if n % 2 else None, "i": pick},
+        )
+    elif op == "read_lead":  # what marking read or unread writes (the rollup)
+        s.execute(
+            sa.text('UPDATE "Lead" SET "unreadCount" = :u WHERE id = :i'), {"u": n % 3, "i": pick}
         )
     elif op == "delete_lead":
         s.execute(sa.text('DELETE FROM "Lead" WHERE id = :i'), {"i": pick})

@@ -39,6 +39,7 @@ def _random_lead(client, rng: random.Random, setters, same_time: datetime) -> No
         assignedToUserId=rng.choice([None, *[s.id for s in setters]]),
         updatedAt=same_time if rng.random() < 0.5 else t(),
         overallScore=rng.choice([None, 0, 1, 2, 3, 4]),
+        unreadCount=rng.choice([0, 0, 1, 3]),
     )
     if rng.random() < 0.3:
         f.create_message(
@@ -139,6 +140,7 @@ def test_awaiting_reply_is_derived(workspace) -> None:
         "needsRepair",
         "aiSent",
         "aiReview",
+        "unread",
         "awaitingReply",
         "total",
     }
